@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration loading and validation.
+ *
+ * GKeyFile's syntax, but our own small reader, because GKeyFile forgets line numbers and an operator
+ * fixing a config at 7:30 needs "mcu.conf:14: unknown key 'talker' in [audio]", not "invalid key".
+ * The schema below is the single list of keys: configs/mcu.conf must document each of them (a unit
+ * test keeps the two in step).
+ *
+ * Threads: a loaded McuConfig is immutable; share it with mcu_config_ref().
+ */
+#define G_LOG_DOMAIN "mcu-config"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK (mcu-config-error-quark, mcu_config_error)
+
+static const McuConfigKey schema[] = {
+  { "server", "http", MCU_CONFIG_STRING, "127.0.0.1:8080", 0, 0,
+    "address:port of the HTTP API, console and WHIP endpoint (the --http flag overrides it)" },
+  { "server", "name", MCU_CONFIG_STRING, "MCU", 0, 0,
+    "name shown in the console's title bar" },
+  { "server", "admin-token", MCU_CONFIG_STRING, "", 0, 0,
+    "Bearer token for the admin API; empty disables the admin API" },
+  { "room", "title", MCU_CONFIG_STRING, "", 0, 0,
+    "title shown to sites and in the console (default: the room's name)" },
+  { "room", "mode", MCU_CONFIG_STRING, "mix", 0, 0,
+    "mix = continuous-presence meeting; echo = each site gets its own media back (a pre-meeting test)" },
+  { "room", "guests", MCU_CONFIG_BOOL, "false", 0, 0,
+    "whether sites without a token may join with ?name=" },
+  { "room", "max-sites", MCU_CONFIG_INT, "100", 1, 1000,
+    "most sites connected at once" },
+};
+
+const McuConfigKey *
+mcu_config_schema (gsize *n_keys)
+{
+  *n_keys = G_N_ELEMENTS (schema);
+  return schema;
+}
+
+typedef struct {
+  char *value;
+  guint line;
+} Entry;
+
+typedef struct {
+  char *kind;
+  char *name;         /* NULL for singleton groups */
+  GHashTable *entries; /* key → Entry */
+} Group;
+
+struct _McuConfig {
+  gatomicrefcount rc;
+  char *origin;
+  GPtrArray *groups;    /* Group*, file order */
+  GHashTable *by_id;    /* "kind" or "kind name" → Group* */
+};
+
+static void
+entry_free (Entry *entry)
+{
+  g_free (entry->value);
+  g_free (entry);
+}
+
+static void
+group_free (Group *group)
+{
+  g_free (group->kind);
+  g_free (group->name);
+  g_hash_table_unref (group->entries);
+  g_free (group);
+}
+
+static const McuConfigKey *
+schema_lookup (const char *kind, const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (schema); i++)
+    if (g_str_equal (schema[i].kind, kind) && (key == NULL || g_str_equal (schema[i].key, key)))
+      return &schema[i];
+  return NULL;
+}
+
+static gboolean
+kind_is_named (const char *kind)
+{
+  return g_str_equal (kind, "room") || g_str_equal (kind, "site");
+}
+
+static gboolean
+check_value (const McuConfigKey *k, const char *value, const char *origin, guint line, GError **error)
+{
+  char *end = NULL;
+
+  switch (k->type) {
+    case MCU_CONFIG_STRING:
+      return TRUE;
+    case MCU_CONFIG_BOOL:
+      if (g_str_equal (value, "true") || g_str_equal (value, "false"))
+        return TRUE;
+      g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
+                   "%s:%u: key '%s' must be true or false, not '%s'", origin, line, k->key, value);
+      return FALSE;
+    case MCU_CONFIG_INT: {
+      errno = 0;
+      gint64 v = g_ascii_strtoll (value, &end, 10);
+      if (errno != 0 || end == value || *end != '\0') {
+        g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
+                     "%s:%u: key '%s' must be a whole number, not '%s'", origin, line, k->key, value);
+        return FALSE;
+      }
+      if ((k->min != 0 || k->max != 0) && (v < k->min || v > k->max)) {
+        g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
+                     "%s:%u: key '%s' must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
+                     ", not %s", origin, line, k->key, k->min, k->max, value);
+        return FALSE;
+      }
+      return TRUE;
+    }
+    case MCU_CONFIG_DOUBLE:
+      errno = 0;
+      g_ascii_strtod (value, &end);
+      if (errno != 0 || end == value || *end != '\0') {
+        g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
+                     "%s:%u: key '%s' must be a number, not '%s'", origin, line, k->key, value);
+        return FALSE;
+      }
+      return TRUE;
+  }
+  g_assert_not_reached ();
+}
+
+static Group *
+open_group (McuConfig *config, const char *header, guint line, GError **error)
+{
+  g_autofree char *text = g_strstrip (g_strdup (header));
+  g_auto (GStrv) words = g_strsplit_set (text, " \t", 2);
+  const char *kind = words[0] ? words[0] : "";
+  const char *name = kind[0] && words[1] ? g_strstrip (words[1]) : NULL;
+
+  if (!schema_lookup (kind, NULL)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_UNKNOWN_GROUP,
+                 "%s:%u: unknown group [%s]", config->origin, line, text);
+    return NULL;
+  }
+  if (kind_is_named (kind) != (name != NULL && *name != '\0')) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_SYNTAX,
+                 kind_is_named (kind) ? "%s:%u: group [%s] needs a name, as in [%s NAME]"
+                                      : "%s:%u: group [%s] takes no name (write [%s])",
+                 config->origin, line, text, kind);
+    return NULL;
+  }
+  g_autofree char *id = name ? g_strdup_printf ("%s %s", kind, name) : g_strdup (kind);
+  if (g_hash_table_contains (config->by_id, id)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_DUPLICATE,
+                 "%s:%u: group [%s] appears twice", config->origin, line, id);
+    return NULL;
+  }
+  Group *group = g_new0 (Group, 1);
+  group->kind = g_strdup (kind);
+  group->name = g_strdup (name);
+  group->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) entry_free);
+  g_ptr_array_add (config->groups, group);
+  g_hash_table_insert (config->by_id, g_steal_pointer (&id), group);
+  return group;
+}
+
+static gboolean
+add_entry (McuConfig *config, Group *group, const char *line_text, guint line, GError **error)
+{
+  const char *eq = strchr (line_text, '=');
+
+  if (group == NULL) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_SYNTAX,
+                 "%s:%u: key before any [group]", config->origin, line);
+    return FALSE;
+  }
+  if (eq == NULL) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_SYNTAX,
+                 "%s:%u: expected 'key = value' or '[group]'", config->origin, line);
+    return FALSE;
+  }
+  g_autofree char *key = g_strstrip (g_strndup (line_text, eq - line_text));
+  g_autofree char *value = g_strstrip (g_strdup (eq + 1));
+  const McuConfigKey *k = schema_lookup (group->kind, key);
+  if (k == NULL) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_UNKNOWN_KEY,
+                 "%s:%u: unknown key '%s' in [%s]", config->origin, line, key, group->kind);
+    return FALSE;
+  }
+  if (g_hash_table_contains (group->entries, key)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_DUPLICATE,
+                 "%s:%u: key '%s' is set twice in [%s]", config->origin, line, key, group->kind);
+    return FALSE;
+  }
+  if (!check_value (k, value, config->origin, line, error))
+    return FALSE;
+  Entry *entry = g_new0 (Entry, 1);
+  entry->value = g_steal_pointer (&value);
+  entry->line = line;
+  g_hash_table_insert (group->entries, g_steal_pointer (&key), entry);
+  return TRUE;
+}
+
+static gboolean
+parse (McuConfig *config, const char *data, gsize len, GError **error)
+{
+  if (memchr (data, '\0', len) != NULL || !g_utf8_validate_len (data, len, NULL)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_SYNTAX,
+                 "%s: not a UTF-8 text file", config->origin);
+    return FALSE;
+  }
+  g_autofree char *copy = g_strndup (data, len);
+  g_auto (GStrv) lines = g_strsplit (copy, "\n", -1);
+  Group *group = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    char *text = g_strstrip (lines[i]);
+    guint line = i + 1;
+    if (*text == '\0' || *text == '#' || *text == ';')
+      continue;
+    if (*text == '[') {
+      char *close = strchr (text, ']');
+      if (close == NULL || close[1] != '\0') {
+        g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_SYNTAX,
+                     "%s:%u: a group header is written [name]", config->origin, line);
+        return FALSE;
+      }
+      *close = '\0';
+      if ((group = open_group (config, text + 1, line, error)) == NULL)
+        return FALSE;
+      continue;
+    }
+    if (!add_entry (config, group, text, line, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+McuConfig *
+mcu_config_load_data (const char *data, gsize len, const char *origin, GError **error)
+{
+  g_autoptr (McuConfig) config = g_new0 (McuConfig, 1);
+
+  g_atomic_ref_count_init (&config->rc);
+  config->origin = g_strdup (origin);
+  config->groups = g_ptr_array_new_with_free_func ((GDestroyNotify) group_free);
+  config->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!parse (config, data, len, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+McuConfig *
+mcu_config_load_file (const char *path, GError **error)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_autoptr (GError) local = NULL;
+
+  if (!g_file_get_contents (path, &data, &len, &local)) {
+    g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_IO, "%s", local->message);
+    return NULL;
+  }
+  return mcu_config_load_data (data, len, path, error);
+}
+
+McuConfig *
+mcu_config_ref (McuConfig *config)
+{
+  g_atomic_ref_count_inc (&config->rc);
+  return config;
+}
+
+void
+mcu_config_unref (McuConfig *config)
+{
+  if (!g_atomic_ref_count_dec (&config->rc))
+    return;
+  g_ptr_array_unref (config->groups);
+  g_hash_table_unref (config->by_id);
+  g_free (config->origin);
+  g_free (config);
+}
+
+const char *
+mcu_config_get_origin (McuConfig *config)
+{
+  return config->origin;
+}
+
+const char **
+mcu_config_list (McuConfig *config, const char *kind)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; i < config->groups->len; i++) {
+    Group *group = g_ptr_array_index (config->groups, i);
+    if (group->name != NULL && g_str_equal (group->kind, kind))
+      g_ptr_array_add (names, group->name);
+  }
+  g_ptr_array_add (names, NULL);
+  return (const char **) g_ptr_array_free (names, FALSE);
+}
+
+static const McuConfigKey *
+lookup (McuConfig *config, const char *group_id, const char *key, Entry **entry)
+{
+  g_autofree char *kind = g_strdup (group_id);
+  char *space = strchr (kind, ' ');
+  if (space)
+    *space = '\0';
+  const McuConfigKey *k = schema_lookup (kind, key);
+  if (k == NULL) {
+    g_critical ("config key '%s' in [%s] is not in the schema", key, kind);
+    return NULL;
+  }
+  Group *group = g_hash_table_lookup (config->by_id, group_id);
+  *entry = group ? g_hash_table_lookup (group->entries, key) : NULL;
+  return k;
+}
+
+const char *
+mcu_config_get_string (McuConfig *config, const char *group, const char *key)
+{
+  Entry *entry = NULL;
+  const McuConfigKey *k = lookup (config, group, key, &entry);
+  if (k == NULL)
+    return "";
+  return entry ? entry->value : k->default_value;
+}
+
+gint64
+mcu_config_get_int (McuConfig *config, const char *group, const char *key)
+{
+  return g_ascii_strtoll (mcu_config_get_string (config, group, key), NULL, 10);
+}
+
+gboolean
+mcu_config_get_bool (McuConfig *config, const char *group, const char *key)
+{
+  return g_str_equal (mcu_config_get_string (config, group, key), "true");
+}
+
+double
+mcu_config_get_double (McuConfig *config, const char *group, const char *key)
+{
+  return g_ascii_strtod (mcu_config_get_string (config, group, key), NULL);
+}
+
+gboolean
+mcu_config_has (McuConfig *config, const char *group, const char *key)
+{
+  return mcu_config_get_line (config, group, key) != 0;
+}
+
+guint
+mcu_config_get_line (McuConfig *config, const char *group, const char *key)
+{
+  Entry *entry = NULL;
+  lookup (config, group, key, &entry);
+  return entry ? entry->line : 0;
+}
