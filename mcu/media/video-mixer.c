@@ -1,0 +1,870 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The video mixer. Each tick (at the fastest tier's frame rate) the ticking thread:
+ *   1. takes a snapshot of the control state (sites, layout, talker, pins) under the control lock,
+ *   2. seats the layout (presenter's content, main talker with hold time, pins, rotation),
+ *   3. opens decoders for the streams in view and closes the others (only visible sites are decoded;
+ *      a site coming into view is asked for a key frame and shown from it, its name until then),
+ *   4. decodes the queued frames of visible streams, renders labels that changed (cached per tier),
+ *   5. hands each active, due tier to its worker: compose once per tier, encode, packetize, on_packet,
+ *   6. advises senders of their tile's bitrate, publishes stats.
+ * Composing per tier, rather than composing 1280x720 and scaling down, keeps every tile an exact-ratio
+ * scale of its source (see tools/bench-video for both costs) and lets tiers run in parallel.
+ * Threads: see video-mixer.h. Lock order: mixer->lock, then a worker's lock; a stream's queue lock is
+ * never held with either.
+ */
+#define G_LOG_DOMAIN "mcu-video"
+
+#include "video-mixer.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "video-stream.h"
+
+#define SAMPLES 256
+
+typedef enum { LABEL_NAME, LABEL_WAITING, LABEL_NO_VIDEO, LABEL_N_KINDS } LabelKind;
+
+typedef struct {
+  McuVideoLabel *label;
+  guint version;
+  gint font_px, max_width;
+} LabelCache;
+
+struct _McuVideoSite {
+  McuVideoMixer *mixer;
+  guint id;
+  McuVideoStream camera;
+  McuVideoStream content;
+  /* under mixer->lock */
+  char *label_text;
+  guint label_version;
+  gboolean content_stopped;
+  gboolean content_revoked;
+  /* ticking thread */
+  char *drawn_text;
+  guint drawn_version;
+  LabelCache labels[MCU_VIDEO_MAX_TIERS][LABEL_N_KINDS];
+  guint advised_bps;
+  gboolean seen_content;  /* content_stopped/revoked copied at the snapshot */
+  gboolean content_blocked;
+};
+
+typedef struct {
+  McuVideoMixer *mixer;
+  guint index;
+  McuVideoTier *tier;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  guint64 job, done;
+  gboolean quit;
+  gint64 now_us;
+  McuVideoTileDraw draws[MCU_VIDEO_MAX_TILES];
+  guint n_draws;
+  gint64 duration_us;
+  gint active;        /* atomic: has receivers */
+  gboolean was_active;
+  gint64 samples[SAMPLES];
+  guint n_samples;
+} TierWorker;
+
+struct _McuVideoMixer {
+  McuVideoMixerConfig config;
+  char *no_video_text;
+  McuVideoMixerCallbacks callbacks;
+  gpointer user_data;
+  TierWorker workers[MCU_VIDEO_MAX_TIERS];
+  guint n_tiers;
+  gint64 tick_interval_us;
+
+  GMutex lock; /* control state below, up to the ticking thread's state */
+  GPtrArray *sites;   /* McuVideoSite, owned */
+  GPtrArray *removed; /* McuVideoSite, freed at the next tick */
+  McuVideoLayoutKind layout;
+  guint pins[MCU_VIDEO_MAX_PINS];
+  guint n_pins;
+  guint talker_request;
+  gboolean talker_requested;
+  gboolean revoke;
+  McuVideoMixerStats stats;
+  GCond wake;
+  gboolean running;
+  GThread *thread;
+
+  /* ticking thread */
+  GPtrArray *tick_sites; /* borrowed snapshot */
+  GArray *tick_ids;
+  McuVideoLayoutKind tick_layout;
+  guint tick_pins[MCU_VIDEO_MAX_PINS];
+  guint tick_n_pins;
+  McuVideoTalker talker;
+  guint presenter;
+  guint rotation;
+  gint64 last_rotation_us;
+  McuVideoSeats seats;
+  gboolean have_seats;
+  guint64 ticks, decoded, keyframe_requests;
+  gint64 tick_samples[SAMPLES];
+  guint n_tick_samples;
+};
+
+void
+mcu_video_mixer_config_init (McuVideoMixerConfig *c)
+{
+  memset (c, 0, sizeof *c);
+  c->tiers[0] = (McuVideoTierConfig) { 1280, 720, 25, 1200000 };
+  c->tiers[1] = (McuVideoTierConfig) { 640, 360, 25, 500000 };
+  c->tiers[2] = (McuVideoTierConfig) { 320, 180, 25, 150000 };
+  c->n_tiers = 3;
+  c->encoder.cpu_used = -6;
+  c->encoder.keyframe_min_interval_us = G_USEC_PER_SEC;
+  c->encoder.keyframe_period_s = 0;
+  c->encoder.max_payload = 1200;
+  c->layout = MCU_VIDEO_LAYOUT_AUTO;
+  c->talker_hold_ms = 2000;
+  c->rotation_interval_s = 15;
+  c->keyframe_request_interval_ms = 1000;
+  c->no_video_timeout_ms = 3000;
+  c->content_timeout_ms = 5000;
+  c->max_frame_bytes = 256 * 1024;
+  c->queue_frames = 3;
+  c->sender_min_bps = 150000;
+  c->sender_max_bps = 1500000;
+  c->sender_hidden_bps = 100000;
+  c->no_video_text = "không có hình";
+}
+
+/* ---- sites ---------------------------------------------------------------------------------------- */
+
+static void
+site_free (McuVideoSite *site)
+{
+  mcu_video_stream_clear (&site->camera);
+  mcu_video_stream_clear (&site->content);
+  for (guint t = 0; t < MCU_VIDEO_MAX_TIERS; t++)
+    for (guint k = 0; k < LABEL_N_KINDS; k++)
+      mcu_video_label_free (site->labels[t][k].label);
+  g_free (site->label_text);
+  g_free (site->drawn_text);
+  g_free (site);
+}
+
+static McuVideoSite *
+find_site_locked (McuVideoMixer *mixer, guint site_id)
+{
+  for (guint i = 0; i < mixer->sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->sites, i);
+    if (site->id == site_id)
+      return site;
+  }
+  return NULL;
+}
+
+McuVideoSite *
+mcu_video_mixer_add_site (McuVideoMixer *mixer, guint site_id, const char *label, GError **error)
+{
+  g_mutex_lock (&mixer->lock);
+  gboolean taken = site_id == 0 || find_site_locked (mixer, site_id) != NULL;
+  g_mutex_unlock (&mixer->lock);
+  if (taken) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "video site id %u is 0 or already in the mixer",
+                 site_id);
+    return NULL;
+  }
+  McuVideoSite *site = g_new0 (McuVideoSite, 1);
+  site->mixer = mixer;
+  site->id = site_id;
+  site->label_text = g_utf8_make_valid (label ? label : "", -1);
+  site->label_version = 1;
+  mcu_video_stream_init (&site->camera, mixer->config.max_frame_bytes, mixer->config.queue_frames);
+  mcu_video_stream_init (&site->content, mixer->config.max_frame_bytes, mixer->config.queue_frames);
+  g_mutex_lock (&mixer->lock);
+  g_ptr_array_add (mixer->sites, site);
+  g_mutex_unlock (&mixer->lock);
+  return site;
+}
+
+void
+mcu_video_mixer_remove_site (McuVideoMixer *mixer, McuVideoSite *site)
+{
+  g_mutex_lock (&mixer->lock);
+  if (g_ptr_array_remove (mixer->sites, site))
+    g_ptr_array_add (mixer->removed, site);
+  for (guint i = 0; i < mixer->n_pins; i++) {
+    if (mixer->pins[i] == site->id) {
+      memmove (&mixer->pins[i], &mixer->pins[i + 1], (mixer->n_pins - i - 1) * sizeof (guint));
+      mixer->n_pins--;
+      break;
+    }
+  }
+  g_mutex_unlock (&mixer->lock);
+}
+
+void
+mcu_video_site_set_label (McuVideoSite *site, const char *label)
+{
+  g_mutex_lock (&site->mixer->lock);
+  g_free (site->label_text);
+  site->label_text = g_utf8_make_valid (label ? label : "", -1);
+  site->label_version++;
+  g_mutex_unlock (&site->mixer->lock);
+}
+
+guint
+mcu_video_site_get_id (const McuVideoSite *site)
+{
+  return site->id;
+}
+
+int
+mcu_video_site_push_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
+                         gboolean marker, gint64 arrival_us)
+{
+  if (payload == NULL)
+    return -EINVAL;
+  return mcu_video_stream_push (&site->camera, payload, len, seq, ts, marker, arrival_us);
+}
+
+int
+mcu_video_site_push_content_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint16 seq,
+                                 guint32 ts, gboolean marker, gint64 arrival_us)
+{
+  if (payload == NULL)
+    return -EINVAL;
+  return mcu_video_stream_push (&site->content, payload, len, seq, ts, marker, arrival_us);
+}
+
+void
+mcu_video_site_content_stop (McuVideoSite *site)
+{
+  g_mutex_lock (&site->mixer->lock);
+  site->content_stopped = TRUE;
+  g_mutex_unlock (&site->mixer->lock);
+}
+
+/* ---- control ------------------------------------------------------------------------------------- */
+
+void
+mcu_video_mixer_set_layout (McuVideoMixer *mixer, McuVideoLayoutKind kind)
+{
+  g_mutex_lock (&mixer->lock);
+  mixer->layout = kind < MCU_VIDEO_LAYOUT_N_KINDS ? kind : MCU_VIDEO_LAYOUT_AUTO;
+  g_mutex_unlock (&mixer->lock);
+}
+
+void
+mcu_video_mixer_set_main_talker (McuVideoMixer *mixer, guint site_id)
+{
+  g_mutex_lock (&mixer->lock);
+  mixer->talker_request = site_id;
+  mixer->talker_requested = TRUE;
+  g_mutex_unlock (&mixer->lock);
+}
+
+gboolean
+mcu_video_mixer_pin (McuVideoMixer *mixer, guint site_id)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&mixer->lock);
+  for (guint i = 0; i < mixer->n_pins; i++)
+    if (mixer->pins[i] == site_id)
+      goto out;
+  if (mixer->n_pins == MCU_VIDEO_MAX_PINS)
+    ok = FALSE;
+  else
+    mixer->pins[mixer->n_pins++] = site_id;
+out:
+  g_mutex_unlock (&mixer->lock);
+  return ok;
+}
+
+void
+mcu_video_mixer_unpin (McuVideoMixer *mixer, guint site_id)
+{
+  g_mutex_lock (&mixer->lock);
+  for (guint i = 0; i < mixer->n_pins; i++) {
+    if (mixer->pins[i] == site_id) {
+      memmove (&mixer->pins[i], &mixer->pins[i + 1], (mixer->n_pins - i - 1) * sizeof (guint));
+      mixer->n_pins--;
+      break;
+    }
+  }
+  g_mutex_unlock (&mixer->lock);
+}
+
+void
+mcu_video_mixer_revoke_presenter (McuVideoMixer *mixer)
+{
+  g_mutex_lock (&mixer->lock);
+  mixer->revoke = TRUE;
+  g_mutex_unlock (&mixer->lock);
+}
+
+void
+mcu_video_mixer_request_keyframe (McuVideoMixer *mixer, guint tier)
+{
+  if (tier < mixer->n_tiers)
+    mcu_video_tier_request_keyframe (mixer->workers[tier].tier);
+}
+
+void
+mcu_video_mixer_set_tier_active (McuVideoMixer *mixer, guint tier, gboolean has_receivers)
+{
+  if (tier < mixer->n_tiers)
+    g_atomic_int_set (&mixer->workers[tier].active, has_receivers ? 1 : 0);
+}
+
+static gint64
+percentile (const gint64 *samples, guint n, guint pct)
+{
+  gint64 sorted[SAMPLES];
+
+  if (n == 0)
+    return 0;
+  memcpy (sorted, samples, n * sizeof (gint64));
+  for (guint i = 1; i < n; i++) { /* insertion sort: n <= 256, control path */
+    gint64 v = sorted[i];
+    guint j = i;
+    for (; j > 0 && sorted[j - 1] > v; j--)
+      sorted[j] = sorted[j - 1];
+    sorted[j] = v;
+  }
+  return sorted[MIN (n - 1, (n * pct) / 100)];
+}
+
+void
+mcu_video_mixer_get_stats (McuVideoMixer *mixer, McuVideoMixerStats *stats)
+{
+  g_mutex_lock (&mixer->lock);
+  *stats = mixer->stats;
+  g_mutex_unlock (&mixer->lock);
+}
+
+/* ---- the tick: snapshot and seating ---------------------------------------------------------------- */
+
+/* Control state → ticking thread. Allocates only when a label changed (control-rate events). */
+static void
+take_snapshot (McuVideoMixer *mixer, gint64 now_us, guint *talker, gboolean *talker_requested)
+{
+  g_mutex_lock (&mixer->lock);
+  g_ptr_array_set_size (mixer->removed, 0); /* frees them: no tick uses them any more */
+  g_ptr_array_set_size (mixer->tick_sites, 0);
+  g_array_set_size (mixer->tick_ids, 0);
+  for (guint i = 0; i < mixer->sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->sites, i);
+    g_ptr_array_add (mixer->tick_sites, site);
+    g_array_append_val (mixer->tick_ids, site->id);
+    if (site->drawn_version != site->label_version) {
+      g_free (site->drawn_text);
+      site->drawn_text = g_strdup (site->label_text);
+      site->drawn_version = site->label_version;
+    }
+    if (site->content_stopped)
+      site->content_blocked = TRUE; /* until its content stream has been silent for the timeout */
+    site->content_stopped = FALSE;
+    if (mixer->revoke && site->id == mixer->presenter)
+      site->content_blocked = TRUE;
+  }
+  mixer->revoke = FALSE;
+  mixer->tick_layout = mixer->layout;
+  memcpy (mixer->tick_pins, mixer->pins, sizeof mixer->pins);
+  mixer->tick_n_pins = mixer->n_pins;
+  *talker = mixer->talker_request;
+  *talker_requested = mixer->talker_requested;
+  mixer->talker_requested = FALSE;
+  g_mutex_unlock (&mixer->lock);
+}
+
+static McuVideoSite *
+tick_site (McuVideoMixer *mixer, guint site_id)
+{
+  for (guint i = 0; site_id != 0 && i < mixer->tick_sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
+    if (site->id == site_id)
+      return site;
+  }
+  return NULL;
+}
+
+static gboolean
+content_active (McuVideoMixer *mixer, McuVideoSite *site, gint64 now_us)
+{
+  gint64 last = mcu_video_stream_last_packet_us (&site->content);
+  gboolean recent = last > 0 && now_us - last < (gint64) mixer->config.content_timeout_ms * 1000;
+
+  if (!recent)
+    site->content_blocked = FALSE; /* stopped: it may present again when it restarts */
+  return recent && !site->content_blocked;
+}
+
+/* One presenter at a time: the current one keeps the floor while its content flows. */
+static void
+choose_presenter (McuVideoMixer *mixer, gint64 now_us)
+{
+  McuVideoSite *current = tick_site (mixer, mixer->presenter);
+
+  for (guint i = 0; i < mixer->tick_sites->len; i++)
+    content_active (mixer, g_ptr_array_index (mixer->tick_sites, i), now_us);
+  if (current != NULL && content_active (mixer, current, now_us))
+    return;
+  mixer->presenter = 0;
+  for (guint i = 0; i < mixer->tick_sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
+    if (content_active (mixer, site, now_us)) {
+      mixer->presenter = site->id;
+      return;
+    }
+  }
+}
+
+static void
+seat (McuVideoMixer *mixer, McuVideoSeats *seats)
+{
+  McuVideoSeating seating = {
+    .kind = mixer->tick_layout,
+    .site_ids = (const guint *) mixer->tick_ids->data,
+    .n_sites = mixer->tick_ids->len,
+    .main_talker = mixer->talker.current,
+    .pins = mixer->tick_pins,
+    .n_pins = mixer->tick_n_pins,
+    .presenter = mixer->presenter,
+    .rotation = mixer->rotation,
+  };
+  mcu_video_layout_seat (&seating, seats);
+}
+
+static void
+update_seats (McuVideoMixer *mixer, gint64 now_us)
+{
+  McuVideoSeats seats;
+  gint64 interval = (gint64) mixer->config.rotation_interval_s * G_USEC_PER_SEC;
+
+  seat (mixer, &seats);
+  if (interval > 0 && seats.n_rotating > seats.n_rotating_tiles && seats.n_rotating_tiles > 0 &&
+      now_us - mixer->last_rotation_us >= interval) {
+    mixer->rotation = (mixer->rotation + seats.n_rotating_tiles) % seats.n_rotating;
+    mixer->last_rotation_us = now_us;
+    seat (mixer, &seats);
+  }
+  if (!mixer->have_seats || memcmp (&seats, &mixer->seats, sizeof seats) != 0) {
+    mixer->seats = seats;
+    mixer->have_seats = TRUE;
+    if (mixer->callbacks.layout_changed)
+      mixer->callbacks.layout_changed (&mixer->seats, mixer->user_data);
+  }
+}
+
+static gint
+seat_of (const McuVideoSeats *seats, guint site_id, gboolean content)
+{
+  for (guint i = 0; i < seats->n_tiles; i++)
+    if (seats->tiles[i].site_id == site_id && seats->tiles[i].content == content)
+      return (gint) i;
+  return -1;
+}
+
+/* ---- the tick: decoding ---------------------------------------------------------------------------- */
+
+static void
+request_keyframe (McuVideoMixer *mixer, McuVideoSite *site, McuVideoStream *stream, gboolean content,
+                  gint64 now_us)
+{
+  gint64 interval = (gint64) mixer->config.keyframe_request_interval_ms * 1000;
+
+  if (!mcu_video_stream_want_keyframe (stream, now_us, interval))
+    return;
+  mixer->keyframe_requests++;
+  if (mixer->callbacks.request_keyframe)
+    mixer->callbacks.request_keyframe (site->id, content, mixer->user_data);
+}
+
+static void
+decode_visible (McuVideoMixer *mixer, gint64 now_us)
+{
+  for (guint i = 0; i < mixer->tick_sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
+    gboolean camera = seat_of (&mixer->seats, site->id, FALSE) >= 0;
+    gboolean content = seat_of (&mixer->seats, site->id, TRUE) >= 0;
+
+    mcu_video_stream_set_visible (&site->camera, camera);
+    mcu_video_stream_set_visible (&site->content, content);
+    if (camera) {
+      mixer->decoded += mcu_video_stream_decode (&site->camera);
+      request_keyframe (mixer, site, &site->camera, FALSE, now_us);
+    }
+    if (content) {
+      mixer->decoded += mcu_video_stream_decode (&site->content);
+      request_keyframe (mixer, site, &site->content, TRUE, now_us);
+    }
+  }
+}
+
+/* The bitrate a tile is worth: the smallest tile's rate scaled by area (at the top tier), capped. */
+static void
+advise_senders (McuVideoMixer *mixer)
+{
+  const McuVideoTierConfig *top = &mixer->config.tiers[0];
+  const guint64 small_px = 320 * 180;
+
+  for (guint i = 0; i < mixer->tick_sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
+    gint tile = seat_of (&mixer->seats, site->id, FALSE);
+    McuVideoRect r;
+    guint bps = mixer->config.sender_hidden_bps;
+
+    if (tile >= 0 && mcu_video_layout_tile_rect (mixer->seats.kind, tile, top->width, top->height, &r)) {
+      guint64 v = (guint64) mixer->config.sender_min_bps * r.width * r.height / small_px;
+      bps = (guint) CLAMP (v, mixer->config.sender_min_bps, mixer->config.sender_max_bps);
+    }
+    if (bps != site->advised_bps && mixer->callbacks.sender_bitrate) {
+      site->advised_bps = bps;
+      mixer->callbacks.sender_bitrate (site->id, bps, mixer->user_data);
+    }
+  }
+}
+
+/* ---- the tick: drawing ----------------------------------------------------------------------------- */
+
+static const McuVideoLabel *
+get_label (McuVideoMixer *mixer, McuVideoSite *site, guint tier, LabelKind kind, const McuVideoRect *r)
+{
+  LabelCache *cache = &site->labels[tier][kind];
+  gboolean centred = kind != LABEL_NAME;
+  gint font_px = CLAMP (r->height / (centred ? 8 : 11), 8, 36);
+  gint max_width = r->width - (centred ? 8 : 2 * MAX (2, r->width / 64));
+
+  if (cache->version != site->drawn_version || cache->font_px != font_px || cache->max_width != max_width) {
+    mcu_video_label_free (cache->label);
+    cache->label = mcu_video_label_render (site->drawn_text, kind == LABEL_NO_VIDEO ? mixer->no_video_text : NULL,
+                                           font_px, max_width);
+    cache->version = site->drawn_version;
+    cache->font_px = font_px;
+    cache->max_width = max_width;
+  }
+  return cache->label;
+}
+
+static void
+draw_tile (McuVideoMixer *mixer, guint tier, const McuVideoTile *tile, McuVideoTileDraw *d, gint64 now_us)
+{
+  McuVideoSite *site = tick_site (mixer, tile->site_id);
+  McuVideoStream *stream = site == NULL ? NULL : tile->content ? &site->content : &site->camera;
+
+  d->kind = MCU_VIDEO_TILE_EMPTY;
+  d->label = NULL;
+  if (stream == NULL)
+    return;
+  gint64 last = mcu_video_stream_last_packet_us (stream);
+  gboolean silent = last == 0 || now_us - last >= (gint64) mixer->config.no_video_timeout_ms * 1000;
+  if (!silent && mcu_video_stream_picture (stream, &d->picture)) {
+    d->kind = tile->content ? MCU_VIDEO_TILE_CONTENT : MCU_VIDEO_TILE_PICTURE;
+    d->label = get_label (mixer, site, tier, LABEL_NAME, &d->rect);
+    return;
+  }
+  d->kind = MCU_VIDEO_TILE_PLACEHOLDER;
+  d->label = get_label (mixer, site, tier, silent ? LABEL_NO_VIDEO : LABEL_WAITING, &d->rect);
+}
+
+static void
+prepare_tier (McuVideoMixer *mixer, TierWorker *w, gint64 now_us)
+{
+  const McuVideoTierConfig *c = mcu_video_tier_config (w->tier);
+
+  w->n_draws = mixer->seats.n_tiles;
+  w->now_us = now_us;
+  for (guint i = 0; i < w->n_draws; i++) {
+    McuVideoTileDraw *d = &w->draws[i];
+    memset (d, 0, sizeof *d);
+    if (!mcu_video_layout_tile_rect (mixer->seats.kind, i, c->width, c->height, &d->rect))
+      continue;
+    draw_tile (mixer, w->index, &mixer->seats.tiles[i], d, now_us);
+  }
+}
+
+/* Tier thread (or the ticking thread in manual mode). */
+static void
+run_tier (TierWorker *w)
+{
+  McuVideoMixer *mixer = w->mixer;
+  gint64 start = g_get_monotonic_time ();
+
+  mcu_video_compose (mcu_video_tier_canvas (w->tier), w->draws, w->n_draws);
+  mcu_video_tier_encode (w->tier, w->now_us, mixer->callbacks.on_packet, mixer->user_data);
+  w->duration_us = g_get_monotonic_time () - start;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  TierWorker *w = data;
+
+  g_mutex_lock (&w->lock);
+  for (;;) {
+    while (w->job == w->done && !w->quit)
+      g_cond_wait (&w->cond, &w->lock);
+    if (w->quit)
+      break;
+    g_mutex_unlock (&w->lock);
+    run_tier (w);
+    g_mutex_lock (&w->lock);
+    w->done = w->job;
+    g_cond_broadcast (&w->cond);
+  }
+  g_mutex_unlock (&w->lock);
+  return NULL;
+}
+
+static void
+worker_post (TierWorker *w)
+{
+  g_mutex_lock (&w->lock);
+  w->job++;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static void
+worker_wait (TierWorker *w)
+{
+  g_mutex_lock (&w->lock);
+  while (w->done != w->job)
+    g_cond_wait (&w->cond, &w->lock);
+  g_mutex_unlock (&w->lock);
+}
+
+/* Composes and encodes every active, due tier; in parallel when the workers run. Returns a mask. */
+static guint
+run_tiers (McuVideoMixer *mixer, gint64 now_us)
+{
+  guint ran = 0;
+
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    TierWorker *w = &mixer->workers[t];
+    gboolean active = g_atomic_int_get (&w->active);
+    if (active && !w->was_active)
+      mcu_video_tier_request_keyframe (w->tier); /* new receivers need a key frame to start */
+    w->was_active = active;
+    if (!active || !mcu_video_tier_due (w->tier, now_us))
+      continue;
+    prepare_tier (mixer, w, now_us);
+    ran |= 1u << t;
+    if (w->thread)
+      worker_post (w);
+    else
+      run_tier (w);
+  }
+  for (guint t = 0; t < mixer->n_tiers; t++)
+    if ((ran & (1u << t)) && mixer->workers[t].thread)
+      worker_wait (&mixer->workers[t]);
+  return ran;
+}
+
+/* ---- the tick: statistics ------------------------------------------------------------------------- */
+
+static void
+publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
+{
+  McuVideoMixerStats *s = &mixer->stats;
+
+  mixer->tick_samples[mixer->n_tick_samples++ % SAMPLES] = tick_us;
+  g_mutex_lock (&mixer->lock);
+  s->ticks = mixer->ticks;
+  s->decoded_frames = mixer->decoded;
+  s->keyframe_requests = mixer->keyframe_requests;
+  s->decoders_open = 0;
+  s->decode_errors = s->queue_dropped = s->skipped_waiting = 0;
+  for (guint i = 0; i < mixer->tick_sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
+    McuVideoStream *streams[2] = { &site->camera, &site->content };
+    for (guint k = 0; k < 2; k++) {
+      s->decoders_open += streams[k]->decoder_open;
+      s->decode_errors += streams[k]->decode_errors;
+      s->skipped_waiting += streams[k]->skipped_waiting;
+      s->queue_dropped += mcu_video_stream_queue_dropped (streams[k]);
+    }
+  }
+  s->tick_p50_us = percentile (mixer->tick_samples, MIN (mixer->n_tick_samples, SAMPLES), 50);
+  s->tick_p99_us = percentile (mixer->tick_samples, MIN (mixer->n_tick_samples, SAMPLES), 99);
+  s->layout = mixer->seats.kind;
+  s->presenter = mixer->presenter;
+  s->main_talker = mixer->talker.current;
+  s->n_tiers = mixer->n_tiers;
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    TierWorker *w = &mixer->workers[t];
+    McuVideoTierStats ts;
+    if (ran & (1u << t))
+      w->samples[w->n_samples++ % SAMPLES] = w->duration_us;
+    mcu_video_tier_get_stats (w->tier, &ts);
+    s->tiers[t] = (McuVideoTierSummary) {
+      ts.frames, ts.keyframes, ts.bytes, ts.errors,
+      percentile (w->samples, MIN (w->n_samples, SAMPLES), 50),
+      percentile (w->samples, MIN (w->n_samples, SAMPLES), 99),
+    };
+  }
+  g_mutex_unlock (&mixer->lock);
+}
+
+void
+mcu_video_mixer_tick (McuVideoMixer *mixer, gint64 now_us)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 hold = (gint64) mixer->config.talker_hold_ms * 1000;
+  guint talker;
+  gboolean talker_requested;
+
+  take_snapshot (mixer, now_us, &talker, &talker_requested);
+  if (mixer->ticks++ == 0)
+    mixer->last_rotation_us = now_us;
+  if (talker_requested)
+    mcu_video_talker_request (&mixer->talker, talker, now_us, hold);
+  mcu_video_talker_tick (&mixer->talker, now_us, hold);
+  choose_presenter (mixer, now_us);
+  update_seats (mixer, now_us);
+  decode_visible (mixer, now_us);
+  advise_senders (mixer);
+  guint ran = run_tiers (mixer, now_us);
+  publish_stats (mixer, ran, g_get_monotonic_time () - start);
+}
+
+/* ---- life cycle ------------------------------------------------------------------------------------ */
+
+static gpointer
+tick_main (gpointer data)
+{
+  McuVideoMixer *mixer = data;
+  gint64 next = g_get_monotonic_time ();
+
+  g_mutex_lock (&mixer->lock);
+  while (mixer->running) {
+    g_mutex_unlock (&mixer->lock);
+    gint64 now = g_get_monotonic_time ();
+    mcu_video_mixer_tick (mixer, now);
+    next += mixer->tick_interval_us;
+    if (next < g_get_monotonic_time ())
+      next = g_get_monotonic_time () + mixer->tick_interval_us / 4; /* overloaded: skip, do not burst */
+    g_mutex_lock (&mixer->lock);
+    while (mixer->running && g_cond_wait_until (&mixer->wake, &mixer->lock, next))
+      ;
+  }
+  g_mutex_unlock (&mixer->lock);
+  return NULL;
+}
+
+static gboolean
+check_config (const McuVideoMixerConfig *c, GError **error)
+{
+  if (c->n_tiers == 0 || c->n_tiers > MCU_VIDEO_MAX_TIERS) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "video tiers: %u, must be 1 to %u",
+                 c->n_tiers, MCU_VIDEO_MAX_TIERS);
+    return FALSE;
+  }
+  if (c->encoder.cpu_used < -16 || c->encoder.cpu_used > 16) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "video cpu-used %d: must be -16 to 16",
+                 c->encoder.cpu_used);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+McuVideoMixer *
+mcu_video_mixer_new (const McuVideoMixerConfig *config, const McuVideoMixerCallbacks *callbacks,
+                     gpointer user_data, GError **error)
+{
+  if (!check_config (config, error))
+    return NULL;
+  McuVideoMixer *mixer = g_new0 (McuVideoMixer, 1);
+  guint max_fps = 1;
+
+  mixer->config = *config;
+  mixer->no_video_text = g_strdup (config->no_video_text ? config->no_video_text : "no video");
+  mixer->config.no_video_text = NULL;
+  if (callbacks)
+    mixer->callbacks = *callbacks;
+  mixer->user_data = user_data;
+  g_mutex_init (&mixer->lock);
+  g_cond_init (&mixer->wake);
+  mixer->sites = g_ptr_array_new_with_free_func ((GDestroyNotify) site_free);
+  mixer->removed = g_ptr_array_new_with_free_func ((GDestroyNotify) site_free);
+  mixer->tick_sites = g_ptr_array_new ();
+  mixer->tick_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  mixer->layout = config->layout;
+  for (guint t = 0; t < config->n_tiers; t++) {
+    TierWorker *w = &mixer->workers[t];
+    w->mixer = mixer;
+    w->index = t;
+    g_mutex_init (&w->lock);
+    g_cond_init (&w->cond);
+    g_atomic_int_set (&w->active, 1);
+    w->tier = mcu_video_tier_new (t, &config->tiers[t], &config->encoder, error);
+    mixer->n_tiers = t + 1;
+    if (w->tier == NULL) {
+      mcu_video_mixer_free (mixer);
+      return NULL;
+    }
+    max_fps = MAX (max_fps, config->tiers[t].fps);
+  }
+  mixer->tick_interval_us = G_USEC_PER_SEC / max_fps;
+  return mixer;
+}
+
+gboolean
+mcu_video_mixer_start (McuVideoMixer *mixer, GError **error)
+{
+  if (mixer->thread != NULL)
+    return TRUE;
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    g_autofree char *name = g_strdup_printf ("video-tier%u", t);
+    mixer->workers[t].thread = g_thread_try_new (name, worker_main, &mixer->workers[t], error);
+    if (mixer->workers[t].thread == NULL)
+      return FALSE;
+  }
+  mixer->running = TRUE;
+  mixer->thread = g_thread_try_new ("video-mixer", tick_main, mixer, error);
+  return mixer->thread != NULL;
+}
+
+static void
+stop_threads (McuVideoMixer *mixer)
+{
+  g_mutex_lock (&mixer->lock);
+  mixer->running = FALSE;
+  g_cond_broadcast (&mixer->wake);
+  g_mutex_unlock (&mixer->lock);
+  g_clear_pointer (&mixer->thread, g_thread_join);
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    TierWorker *w = &mixer->workers[t];
+    if (w->thread == NULL)
+      continue;
+    g_mutex_lock (&w->lock);
+    w->quit = TRUE;
+    g_cond_broadcast (&w->cond);
+    g_mutex_unlock (&w->lock);
+    g_clear_pointer (&w->thread, g_thread_join);
+  }
+}
+
+void
+mcu_video_mixer_free (McuVideoMixer *mixer)
+{
+  if (mixer == NULL)
+    return;
+  stop_threads (mixer);
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    mcu_video_tier_free (mixer->workers[t].tier);
+    g_mutex_clear (&mixer->workers[t].lock);
+    g_cond_clear (&mixer->workers[t].cond);
+  }
+  g_ptr_array_unref (mixer->tick_sites);
+  g_array_unref (mixer->tick_ids);
+  g_ptr_array_unref (mixer->sites);
+  g_ptr_array_unref (mixer->removed);
+  g_mutex_clear (&mixer->lock);
+  g_cond_clear (&mixer->wake);
+  g_free (mixer->no_video_text);
+  g_free (mixer);
+}

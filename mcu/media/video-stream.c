@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A site's incoming stream inside the mixer. The media thread assembles frames into the depacketizer's
+ * buffer and, only while the stream is in view, swaps that buffer with a free queue slot (pointer swap
+ * under a short lock: no copy, no allocation). The video thread swaps the oldest slot with its own
+ * work buffer and decodes from it, so neither side ever holds the lock while working on frame data.
+ * A full queue drops the oldest frame; the decoder then waits for a key frame (VP8 references broke).
+ * Threads: see video-stream.h.
+ */
+#define G_LOG_DOMAIN "mcu-video"
+
+#include "video-stream.h"
+
+#include <vpx/vp8dx.h>
+
+void
+mcu_video_stream_init (McuVideoStream *s, gsize max_frame_bytes, guint depth)
+{
+  s->depay = mcu_vp8_depay_new (max_frame_bytes);
+  max_frame_bytes = mcu_vp8_depay_capacity (s->depay);
+  g_mutex_init (&s->lock);
+  s->depth = MAX (depth, 1);
+  s->slots = g_new0 (McuVideoQueuedFrame, s->depth);
+  for (guint i = 0; i < s->depth; i++)
+    s->slots[i].data = g_malloc (max_frame_bytes);
+  s->work = g_malloc (max_frame_bytes);
+  atomic_init (&s->visible, 0);
+  atomic_init (&s->need_keyframe, 1);
+  atomic_init (&s->last_packet_us, 0);
+  atomic_init (&s->hidden_frames, 0);
+  s->waiting_keyframe = TRUE;
+  s->last_request_us = G_MININT64 / 2;
+}
+
+void
+mcu_video_stream_clear (McuVideoStream *s)
+{
+  if (s->decoder_open)
+    vpx_codec_destroy (&s->decoder);
+  s->decoder_open = FALSE;
+  for (guint i = 0; i < s->depth; i++)
+    g_free (s->slots[i].data);
+  g_free (s->slots);
+  g_free (s->work);
+  mcu_vp8_depay_free (s->depay);
+  g_mutex_clear (&s->lock);
+}
+
+/* Media thread: hands the depacketizer's completed frame over without copying. */
+static void
+enqueue (McuVideoStream *s, gboolean keyframe)
+{
+  g_mutex_lock (&s->lock);
+  if (s->count == s->depth) {
+    s->head = (s->head + 1) % s->depth;
+    s->count--;
+    s->queue_dropped++;
+    s->lost = TRUE;
+  }
+  McuVideoQueuedFrame *slot = &s->slots[(s->head + s->count) % s->depth];
+  gsize len;
+  mcu_vp8_depay_frame (s->depay, &len, NULL, NULL);
+  slot->data = mcu_vp8_depay_swap_buffer (s->depay, slot->data);
+  slot->len = len;
+  slot->keyframe = keyframe;
+  s->count++;
+  g_mutex_unlock (&s->lock);
+}
+
+int
+mcu_video_stream_push (McuVideoStream *s, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
+                       gboolean marker, gint64 arrival_us)
+{
+  gboolean keyframe = FALSE;
+  gsize frame_len;
+
+  atomic_store_explicit (&s->last_packet_us, MAX (arrival_us, 1), memory_order_relaxed);
+  int r = mcu_vp8_depay_push (s->depay, payload, len, seq, ts, marker);
+  if (mcu_vp8_depay_needs_keyframe (s->depay))
+    atomic_store_explicit (&s->need_keyframe, 1, memory_order_relaxed);
+  if (r != MCU_VP8_DEPAY_FRAME)
+    return r;
+  mcu_vp8_depay_frame (s->depay, &frame_len, NULL, &keyframe);
+  if (keyframe)
+    atomic_store_explicit (&s->need_keyframe, 0, memory_order_relaxed);
+  if (!atomic_load_explicit (&s->visible, memory_order_acquire)) {
+    atomic_fetch_add_explicit (&s->hidden_frames, 1, memory_order_relaxed);
+    return r;
+  }
+  enqueue (s, keyframe);
+  return r;
+}
+
+/* Frames queued before a visibility change reference pictures the new decoder never saw. */
+static void
+flush_queue (McuVideoStream *s)
+{
+  g_mutex_lock (&s->lock);
+  s->head = s->count = 0;
+  s->lost = FALSE;
+  g_mutex_unlock (&s->lock);
+}
+
+void
+mcu_video_stream_set_visible (McuVideoStream *s, gboolean visible)
+{
+  if (!visible) {
+    atomic_store_explicit (&s->visible, 0, memory_order_release);
+    if (s->decoder_open) {
+      flush_queue (s);
+      vpx_codec_destroy (&s->decoder);
+      s->decoder_open = FALSE;
+      s->image = NULL;
+    }
+    return;
+  }
+  if (!s->decoder_open) {
+    vpx_codec_dec_cfg_t cfg = { .threads = 1 };
+    flush_queue (s);
+    s->decoder_open = vpx_codec_dec_init (&s->decoder, vpx_codec_vp8_dx (), &cfg, 0) == VPX_CODEC_OK;
+    s->waiting_keyframe = TRUE;
+    s->image = NULL;
+  }
+  atomic_store_explicit (&s->visible, s->decoder_open, memory_order_release);
+}
+
+/* Takes the oldest queued frame into s->work; FALSE when the queue is empty. */
+static gboolean
+dequeue (McuVideoStream *s, gsize *len, gboolean *keyframe)
+{
+  gboolean have = FALSE;
+
+  g_mutex_lock (&s->lock);
+  if (s->lost) {
+    s->lost = FALSE;
+    s->waiting_keyframe = TRUE;
+  }
+  if (s->count > 0) {
+    McuVideoQueuedFrame *slot = &s->slots[s->head];
+    guint8 *data = slot->data;
+    slot->data = s->work;
+    s->work = data;
+    *len = slot->len;
+    *keyframe = slot->keyframe;
+    s->head = (s->head + 1) % s->depth;
+    s->count--;
+    have = TRUE;
+  }
+  g_mutex_unlock (&s->lock);
+  return have;
+}
+
+static void
+decode_one (McuVideoStream *s, gsize len, gboolean keyframe)
+{
+  vpx_codec_iter_t iter = NULL;
+  vpx_image_t *img;
+
+  if (vpx_codec_decode (&s->decoder, s->work, (unsigned int) len, NULL, 0) != VPX_CODEC_OK) {
+    s->decode_errors++;
+    s->waiting_keyframe = TRUE;
+    s->image = NULL;
+    return;
+  }
+  s->decoded++;
+  while ((img = vpx_codec_get_frame (&s->decoder, &iter)) != NULL)
+    if (img->fmt == VPX_IMG_FMT_I420)
+      s->image = img;
+}
+
+guint
+mcu_video_stream_decode (McuVideoStream *s)
+{
+  gsize len;
+  gboolean keyframe;
+  guint n = 0;
+
+  if (!s->decoder_open)
+    return 0;
+  while (dequeue (s, &len, &keyframe)) {
+    if (s->waiting_keyframe && !keyframe) {
+      s->skipped_waiting++;
+      continue;
+    }
+    s->waiting_keyframe = FALSE;
+    decode_one (s, len, keyframe);
+    n++;
+  }
+  return n;
+}
+
+gboolean
+mcu_video_stream_want_keyframe (McuVideoStream *s, gint64 now_us, gint64 interval_us)
+{
+  gboolean lost = s->waiting_keyframe || atomic_load_explicit (&s->need_keyframe, memory_order_relaxed);
+
+  if (!s->decoder_open || !lost || now_us - s->last_request_us < interval_us)
+    return FALSE;
+  s->last_request_us = now_us;
+  return TRUE;
+}
+
+gboolean
+mcu_video_stream_picture (const McuVideoStream *s, McuVideoPicture *p)
+{
+  const vpx_image_t *img = s->image;
+
+  if (img == NULL || img->d_w < 2 || img->d_h < 2)
+    return FALSE;
+  for (guint i = 0; i < 3; i++) {
+    p->planes[i] = img->planes[i];
+    p->strides[i] = img->stride[i];
+  }
+  p->width = (gint) img->d_w;
+  p->height = (gint) img->d_h;
+  return TRUE;
+}
+
+gint64
+mcu_video_stream_last_packet_us (McuVideoStream *s)
+{
+  return atomic_load_explicit (&s->last_packet_us, memory_order_relaxed);
+}
+
+guint64
+mcu_video_stream_queue_dropped (McuVideoStream *s)
+{
+  g_mutex_lock (&s->lock);
+  guint64 n = s->queue_dropped;
+  g_mutex_unlock (&s->lock);
+  return n;
+}
