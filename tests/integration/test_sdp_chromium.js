@@ -76,7 +76,12 @@ async function runCase(page, c) {
     console.log('SKIP: no /usr/bin/chromium');
     process.exit(77);
   }
-  const { chromium } = require(path.join(SOURCE, 'tests', 'node_modules', 'playwright-core'));
+  const playwright = path.join(SOURCE, 'tests', 'node_modules', 'playwright-core');
+  if (!fs.existsSync(playwright)) {
+    console.log('SKIP: no tests/node_modules/playwright-core (npm install in tests/)');
+    process.exit(77);
+  }
+  const { chromium } = require(playwright);
   // getUserMedia needs a secure context: a page served from 127.0.0.1 is one.
   const server = http.createServer((req, res) => res.end('<!doctype html><title>sdp</title>'));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
