@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/* End-to-end tests of the audio mixer through Opus: sites send tones encoded with libopus, every
+ * site decodes what the mixer hands it, and a Goertzel filter tells which tones each one hears.
+ * Covers mix-minus, mute, N loudest, FEC recovery vs concealment, encodes per tick, silent-site
+ * skipping, talking events, loss hints, RTP timestamps, malformed input and removal of a talker.
+ * An explicit clock drives tick(); nothing sleeps. */
+#include "media/audio-mixer.h"
+#include "media/audio-jitter.h" /* mcu_audio_opus_has_fec */
+
+#include <math.h>
+#include <opus.h>
+#include <string.h>
+
+#define RATE 48000
+#define FRAME 960
+#define TICK_US 20000
+#define MAX_PEERS 8
+
+typedef struct {
+  OpusEncoder *enc;
+  double freq, amp;
+  guint64 sample;
+  guint16 seq;
+  guint32 ts;
+  int level;           /* RFC 6464 level to send, -1 none */
+  gboolean sends;
+} Sender;
+
+typedef struct {
+  McuAudioSite *site;
+  Sender sender;
+  OpusDecoder *dec;
+  GArray *heard;       /* float */
+  guint32 last_ts;
+  guint frames, ts_jumps;
+  gint64 last_wallclock;
+} Peer;
+
+typedef struct {
+  McuAudioMixer *mixer;
+  Peer peers[MAX_PEERS];
+  guint n;
+  gint64 now;
+  int talking[MAX_PEERS]; /* last event: 1 started, -1 stopped, 0 none */
+  guint n_events;
+} Room;
+
+static void
+on_deliver (McuAudioSite *site, const guint8 *opus, gsize len, guint32 rtp_ts, gint64 wallclock_us,
+            gpointer user_data)
+{
+  Room *room = user_data;
+  Peer *peer = &room->peers[mcu_audio_site_get_id (site)];
+  float pcm[FRAME];
+  int n = opus_decode_float (peer->dec, opus, (opus_int32) len, pcm, FRAME, 0);
+
+  g_assert_cmpint (n, ==, FRAME);
+  g_array_append_vals (peer->heard, pcm, FRAME);
+  if (peer->frames > 0 && rtp_ts != peer->last_ts + FRAME)
+    peer->ts_jumps++;
+  g_assert_cmpint (wallclock_us, ==, room->now);
+  peer->last_ts = rtp_ts;
+  peer->last_wallclock = wallclock_us;
+  peer->frames++;
+}
+
+static void
+on_talking (guint site_id, gboolean talking, gpointer user_data)
+{
+  Room *room = user_data;
+
+  room->talking[site_id] = talking ? 1 : -1;
+  room->n_events++;
+}
+
+static void
+sender_init (Sender *sender, double freq, double amp, gboolean fec)
+{
+  int err;
+
+  *sender = (Sender) { .freq = freq, .amp = amp, .seq = (guint16) (freq * 7), .ts = (guint32) freq * 1000,
+                       .level = -1, .sends = TRUE };
+  sender->enc = opus_encoder_create (RATE, 1, OPUS_APPLICATION_VOIP, &err);
+  g_assert_nonnull (sender->enc);
+  opus_encoder_ctl (sender->enc, OPUS_SET_BITRATE (fec ? 24000 : 32000));
+  opus_encoder_ctl (sender->enc, OPUS_SET_INBAND_FEC (fec ? 1 : 0));
+  opus_encoder_ctl (sender->enc, OPUS_SET_PACKET_LOSS_PERC (fec ? 20 : 0));
+  if (fec) { /* LBRR exists only in SILK: keep the encoder there */
+    opus_encoder_ctl (sender->enc, OPUS_SET_MAX_BANDWIDTH (OPUS_BANDWIDTH_WIDEBAND));
+    opus_encoder_ctl (sender->enc, OPUS_SET_SIGNAL (OPUS_SIGNAL_VOICE));
+  }
+}
+
+/* The next 20 ms packet; advances seq/ts whether or not it is then delivered. */
+static int
+sender_next (Sender *sender, guint8 *out, int size)
+{
+  float pcm[FRAME];
+
+  for (guint i = 0; i < FRAME; i++, sender->sample++)
+    pcm[i] = (float) (sender->amp * sin (2 * G_PI * sender->freq * sender->sample / RATE));
+  sender->seq++;
+  sender->ts += FRAME;
+  return opus_encode_float (sender->enc, pcm, FRAME, out, size);
+}
+
+static void
+room_init (Room *room, const McuAudioMixerConfig *config, guint n)
+{
+  McuAudioMixerCallbacks callbacks = { .deliver = on_deliver, .on_talking = on_talking };
+  g_autoptr (GError) error = NULL;
+
+  *room = (Room) { .n = n, .now = 1700000000000000 };
+  room->mixer = mcu_audio_mixer_new (config, &callbacks, room, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++) {
+    Peer *peer = &room->peers[i];
+    int err;
+    peer->site = mcu_audio_mixer_add_site (room->mixer, i);
+    peer->dec = opus_decoder_create (RATE, 1, &err);
+    peer->heard = g_array_new (FALSE, FALSE, sizeof (float));
+  }
+}
+
+static void
+room_clear (Room *room)
+{
+  mcu_audio_mixer_free (room->mixer);
+  for (guint i = 0; i < room->n; i++) {
+    opus_decoder_destroy (room->peers[i].dec);
+    g_array_unref (room->peers[i].heard);
+    if (room->peers[i].sender.enc)
+      opus_encoder_destroy (room->peers[i].sender.enc);
+  }
+}
+
+/* One 20 ms step: every sending peer pushes its packet (unless it is the one @drop_peer loses), then
+ * the mixer ticks. */
+static void
+room_step (Room *room, int drop_peer)
+{
+  guint8 packet[1500];
+
+  for (guint i = 0; i < room->n; i++) {
+    Sender *s = &room->peers[i].sender;
+    if (s->enc == NULL || !s->sends)
+      continue;
+    int len = sender_next (s, packet, sizeof packet);
+    g_assert_cmpint (len, >, 0);
+    if ((int) i != drop_peer)
+      mcu_audio_site_push (room->peers[i].site, packet, (gsize) len, s->seq, s->ts, s->level, room->now);
+  }
+  mcu_audio_mixer_tick (room->mixer, room->now);
+  room->now += TICK_US;
+}
+
+static void
+room_run (Room *room, guint ticks)
+{
+  for (guint t = 0; t < ticks; t++)
+    room_step (room, -1);
+}
+
+/* Amplitude of the @freq component of the last second a peer heard (Goertzel, 1 Hz bins). */
+static double
+heard_amplitude (const Peer *peer, double freq)
+{
+  const guint n = RATE;
+  const float *x;
+  double c = 2 * cos (2 * G_PI * freq / RATE), s1 = 0, s2 = 0;
+
+  g_assert_cmpuint (peer->heard->len, >=, n);
+  x = &g_array_index (peer->heard, float, peer->heard->len - n);
+  for (guint i = 0; i < n; i++) {
+    double s = x[i] + c * s1 - s2;
+    s2 = s1;
+    s1 = s;
+  }
+  return 2 * sqrt (MAX (s1 * s1 + s2 * s2 - c * s1 * s2, 0)) / n;
+}
+
+#define HEARS(peer, f, amp) g_assert_cmpfloat (heard_amplitude (peer, f), >, 0.4 * (amp))
+#define NOT_HEARS(peer, f, amp) g_assert_cmpfloat (heard_amplitude (peer, f), <, 0.03 * (amp))
+
+static void
+test_tones_mix_minus (void)
+{
+  Room room;
+  McuAudioMixerStats stats;
+  const double f[3] = { 440, 660, 880 };
+
+  room_init (&room, NULL, 4);
+  for (guint i = 0; i < 3; i++)
+    sender_init (&room.peers[i].sender, f[i], 0.2, FALSE);
+  room_run (&room, 150);
+  /* the listener (peer 3, sending nothing) hears all three */
+  for (guint i = 0; i < 3; i++)
+    HEARS (&room.peers[3], f[i], 0.2);
+  /* each talker hears the other two and not itself */
+  for (guint t = 0; t < 3; t++) {
+    for (guint i = 0; i < 3; i++) {
+      if (i == t)
+        NOT_HEARS (&room.peers[t], f[i], 0.2);
+      else
+        HEARS (&room.peers[t], f[i], 0.2);
+    }
+  }
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.selected, ==, 3);
+  g_assert_cmpuint (stats.encodes_last_tick, ==, stats.selected + 1);
+  g_assert_cmpuint (stats.decodes_last_tick, ==, 3);
+  g_assert_cmpuint (stats.ticks, ==, 150);
+  for (guint i = 0; i < 4; i++) {
+    g_assert_cmpuint (room.peers[i].frames, ==, 150);
+    g_assert_cmpuint (room.peers[i].ts_jumps, ==, 0); /* continuous across the shared/own switch */
+  }
+  room_clear (&room);
+}
+
+static void
+test_muted_never_heard (void)
+{
+  Room room;
+  McuAudioMixerStats stats;
+  McuAudioSiteStats site_stats;
+  const double f[3] = { 440, 660, 880 };
+
+  room_init (&room, NULL, 4);
+  for (guint i = 0; i < 3; i++)
+    sender_init (&room.peers[i].sender, f[i], 0.2, FALSE);
+  mcu_audio_site_set_muted (room.peers[2].site, TRUE, FALSE);  /* operator mute */
+  mcu_audio_site_set_muted (room.peers[1].site, FALSE, TRUE);  /* the site muted itself */
+  room_run (&room, 100);
+  for (guint p = 0; p < 4; p++) {
+    NOT_HEARS (&room.peers[p], 880, 0.2);
+    NOT_HEARS (&room.peers[p], 660, 0.2);
+  }
+  HEARS (&room.peers[3], 440, 0.2);
+  HEARS (&room.peers[2], 440, 0.2); /* muted sites still hear the meeting */
+  NOT_HEARS (&room.peers[0], 440, 0.2);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.selected, ==, 1);
+  g_assert_cmpuint (stats.encodes_last_tick, ==, 2);
+  g_assert_cmpuint (stats.decodes_last_tick, ==, 1); /* muted sites are not even decoded */
+  g_assert_cmpuint (room.talking[2], ==, 0);
+  mcu_audio_site_get_stats (room.peers[2].site, &site_stats);
+  g_assert_false (site_stats.selected);
+  g_assert_cmpuint (site_stats.played, >, 90);
+
+  /* unmuted, the operator-muted site comes in */
+  mcu_audio_site_set_muted (room.peers[2].site, FALSE, FALSE);
+  room_run (&room, 60);
+  HEARS (&room.peers[3], 880, 0.2);
+  room_clear (&room);
+}
+
+static void
+test_five_talkers_three_loudest (void)
+{
+  Room room;
+  McuAudioMixerStats stats;
+  const double f[5] = { 300, 500, 700, 900, 1100 };
+  const double amp[5] = { 0.06, 0.25, 0.05, 0.2, 0.15 };
+
+  room_init (&room, NULL, 6);
+  for (guint i = 0; i < 5; i++)
+    sender_init (&room.peers[i].sender, f[i], amp[i], FALSE);
+  room_run (&room, 150);
+  HEARS (&room.peers[5], 500, 0.25);
+  HEARS (&room.peers[5], 900, 0.2);
+  HEARS (&room.peers[5], 1100, 0.15);
+  NOT_HEARS (&room.peers[5], 300, 0.06);
+  NOT_HEARS (&room.peers[5], 700, 0.05);
+  /* a quiet talker hears the same as the listener: it is not selected */
+  HEARS (&room.peers[0], 500, 0.25);
+  NOT_HEARS (&room.peers[0], 700, 0.05);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.selected, ==, 3);
+  g_assert_cmpuint (stats.encodes_last_tick, ==, 4);
+  room_clear (&room);
+}
+
+/* One talker loses one packet after the start; with @fec the lost one is chosen so that the next
+ * packet carries LBRR (SILK codes it only while its VAD hears speech, so not for every tone frame). */
+static void
+run_loss (gboolean fec, McuAudioSiteStats *stats)
+{
+  Room room;
+  Sender *s;
+  guint8 pending[1500], next[1500];
+  int pending_len, next_len;
+  gboolean dropped = FALSE;
+
+  room_init (&room, NULL, 2);
+  s = &room.peers[0].sender;
+  sender_init (s, 440, 0.2, fec);
+  pending_len = sender_next (s, pending, sizeof pending);
+  for (guint t = 0; t < 100; t++) {
+    next_len = sender_next (s, next, sizeof next);
+    if (!dropped && t >= 20 && (!fec || mcu_audio_opus_has_fec (next, (gsize) next_len)))
+      dropped = TRUE;
+    else
+      mcu_audio_site_push (room.peers[0].site, pending, (gsize) pending_len, (guint16) (s->seq - 1),
+                           s->ts - FRAME, -1, room.now);
+    memcpy (pending, next, (gsize) next_len);
+    pending_len = next_len;
+    mcu_audio_mixer_tick (room.mixer, room.now);
+    room.now += TICK_US;
+  }
+  g_assert_true (dropped);
+  mcu_audio_site_get_stats (room.peers[0].site, stats);
+  HEARS (&room.peers[1], 440, 0.2);
+  room_clear (&room);
+}
+
+static void
+test_fec_or_plc (void)
+{
+  McuAudioSiteStats stats;
+
+  run_loss (TRUE, &stats);
+  g_assert_cmpuint (stats.recovered, ==, 1);
+  g_assert_cmpuint (stats.concealed, ==, 0);
+  g_assert_cmpuint (stats.played, >=, 95);
+  run_loss (FALSE, &stats);
+  g_assert_cmpuint (stats.recovered, ==, 0);
+  g_assert_cmpuint (stats.concealed, ==, 1);
+}
+
+static void
+test_silent_sites_not_decoded (void)
+{
+  Room room;
+  McuAudioMixerStats stats;
+  McuAudioSiteStats site_stats;
+
+  room_init (&room, NULL, 3);
+  sender_init (&room.peers[0].sender, 440, 0.2, FALSE);
+  sender_init (&room.peers[1].sender, 660, 0.2, FALSE);
+  room.peers[1].sender.level = 110; /* says: -110 dBov, silence (even though it is not) */
+  room_run (&room, 100);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.decodes_last_tick, ==, 1);
+  mcu_audio_site_get_stats (room.peers[1].site, &site_stats);
+  g_assert_cmpuint (site_stats.skipped_silent, >, 90);
+  NOT_HEARS (&room.peers[2], 660, 0.2);
+  /* it starts to speak: decoded (from a fresh decoder state) and heard */
+  room.peers[1].sender.level = 20;
+  room_run (&room, 60);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.decodes_last_tick, ==, 2);
+  HEARS (&room.peers[2], 660, 0.2);
+  room_clear (&room);
+}
+
+static void
+test_talking_events (void)
+{
+  Room room;
+
+  room_init (&room, NULL, 2);
+  sender_init (&room.peers[0].sender, 440, 0.2, FALSE);
+  room_run (&room, 3);
+  g_assert_cmpuint (room.n_events, ==, 0);
+  room_run (&room, 10);
+  g_assert_cmpint (room.talking[0], ==, 1);
+  g_assert_cmpuint (room.n_events, ==, 1);
+  room.peers[0].sender.amp = 0.0;  /* silence, still sending */
+  room_run (&room, 30);
+  g_assert_cmpuint (room.n_events, ==, 1); /* a short pause is not the end */
+  room_run (&room, 40);
+  g_assert_cmpint (room.talking[0], ==, -1);
+  g_assert_cmpuint (room.n_events, ==, 2);
+  room_clear (&room);
+}
+
+static void
+test_loss_hints (void)
+{
+  Room room;
+  McuAudioMixerStats stats;
+  McuAudioSiteStats site_stats;
+  const double loss[5] = { 0.0, 0.15, 0.3, 0.02, 0.0 };
+
+  room_init (&room, NULL, 5);
+  sender_init (&room.peers[1].sender, 440, 0.2, FALSE);
+  for (guint i = 0; i < 5; i++)
+    mcu_audio_site_set_listener_loss (room.peers[i].site, loss[i]);
+  room_run (&room, 60);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.loss_hint_shared, ==, 30); /* the worst listener of the shared mix */
+  mcu_audio_site_get_stats (room.peers[1].site, &site_stats);
+  g_assert_true (site_stats.selected);
+  g_assert_cmpuint (site_stats.loss_hint, ==, 15);  /* its own mix-minus: its own loss */
+  mcu_audio_site_set_listener_loss (room.peers[2].site, 0.0);
+  mcu_audio_site_set_listener_loss (room.peers[1].site, NAN);
+  room_run (&room, 30);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.loss_hint_shared, ==, 5); /* 2 % is below the FEC floor of 5 % */
+  mcu_audio_site_get_stats (room.peers[1].site, &site_stats);
+  g_assert_cmpuint (site_stats.loss_hint, ==, 5);
+  room_clear (&room);
+}
+
+static void
+test_garbage_and_removal (void)
+{
+  Room room;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (11);
+  guint8 junk[200];
+  McuAudioMixerStats stats;
+
+  room_init (&room, NULL, 4);
+  sender_init (&room.peers[0].sender, 440, 0.2, FALSE);
+  sender_init (&room.peers[1].sender, 660, 0.2, FALSE);
+  for (guint t = 0; t < 100; t++) {
+    for (guint k = 0; k < 5; k++) {
+      gsize len = (gsize) g_rand_int_range (rand, 0, sizeof junk);
+      for (gsize b = 0; b < len; b++)
+        junk[b] = (guint8) g_rand_int (rand);
+      mcu_audio_site_push (room.peers[2].site, junk, len, (guint16) g_rand_int (rand), g_rand_int (rand),
+                           g_rand_int_range (rand, -3, 300), room.now);
+    }
+    room_step (&room, -1);
+  }
+  HEARS (&room.peers[3], 440, 0.2);
+  HEARS (&room.peers[3], 660, 0.2);
+  /* a selected talker leaves: its slot is freed, the others carry on */
+  mcu_audio_mixer_remove_site (room.mixer, room.peers[0].site);
+  room.peers[0].sender.sends = FALSE;
+  room_run (&room, 60);
+  mcu_audio_mixer_get_stats (room.mixer, &stats);
+  g_assert_cmpuint (stats.sites, ==, 3);
+  g_assert_cmpuint (stats.encodes_last_tick, ==, stats.selected + 1);
+  NOT_HEARS (&room.peers[3], 440, 0.2);
+  HEARS (&room.peers[3], 660, 0.2);
+  NOT_HEARS (&room.peers[1], 660, 0.2);
+  room_clear (&room);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/audio/mixer/tones-mix-minus", test_tones_mix_minus);
+  g_test_add_func ("/audio/mixer/muted-never-heard", test_muted_never_heard);
+  g_test_add_func ("/audio/mixer/five-talkers-three-loudest", test_five_talkers_three_loudest);
+  g_test_add_func ("/audio/mixer/fec-or-plc", test_fec_or_plc);
+  g_test_add_func ("/audio/mixer/silent-sites-not-decoded", test_silent_sites_not_decoded);
+  g_test_add_func ("/audio/mixer/talking-events", test_talking_events);
+  g_test_add_func ("/audio/mixer/loss-hints", test_loss_hints);
+  g_test_add_func ("/audio/mixer/garbage-and-removal", test_garbage_and_removal);
+  return g_test_run ();
+}
