@@ -47,7 +47,7 @@ struct _McuVideoSite {
   /* ticking thread */
   char *drawn_text;
   guint drawn_version;
-  LabelCache labels[MCU_VIDEO_MAX_TIERS][LABEL_N_KINDS];
+  LabelCache labels[MCU_VIDEO_MAX_TIERS][2][LABEL_N_KINDS]; /* [tier][content tile][kind] */
   guint advised_bps;
   gboolean seen_content;  /* content_stopped/revoked copied at the snapshot */
   gboolean content_blocked;
@@ -146,8 +146,9 @@ site_free (McuVideoSite *site)
   mcu_video_stream_clear (&site->camera);
   mcu_video_stream_clear (&site->content);
   for (guint t = 0; t < MCU_VIDEO_MAX_TIERS; t++)
-    for (guint k = 0; k < LABEL_N_KINDS; k++)
-      mcu_video_label_free (site->labels[t][k].label);
+    for (guint c = 0; c < 2; c++)
+      for (guint k = 0; k < LABEL_N_KINDS; k++)
+        mcu_video_label_free (site->labels[t][c][k].label);
   g_free (site->label_text);
   g_free (site->drawn_text);
   g_free (site);
@@ -192,8 +193,9 @@ void
 mcu_video_mixer_remove_site (McuVideoMixer *mixer, McuVideoSite *site)
 {
   g_mutex_lock (&mixer->lock);
-  if (g_ptr_array_remove (mixer->sites, site))
-    g_ptr_array_add (mixer->removed, site);
+  guint index;
+  if (g_ptr_array_find (mixer->sites, site, &index))
+    g_ptr_array_add (mixer->removed, g_ptr_array_steal_index (mixer->sites, index));
   for (guint i = 0; i < mixer->n_pins; i++) {
     if (mixer->pins[i] == site->id) {
       memmove (&mixer->pins[i], &mixer->pins[i + 1], (mixer->n_pins - i - 1) * sizeof (guint));
@@ -530,10 +532,13 @@ advise_senders (McuVideoMixer *mixer)
 
 /* ---- the tick: drawing ----------------------------------------------------------------------------- */
 
+/* Labels live until the next change of their tile size or text: a site shown twice (camera and content)
+ * has one cache per tile so that neither frees the other's label during a tick. */
 static const McuVideoLabel *
-get_label (McuVideoMixer *mixer, McuVideoSite *site, guint tier, LabelKind kind, const McuVideoRect *r)
+get_label (McuVideoMixer *mixer, McuVideoSite *site, guint tier, gboolean content, LabelKind kind,
+           const McuVideoRect *r)
 {
-  LabelCache *cache = &site->labels[tier][kind];
+  LabelCache *cache = &site->labels[tier][content ? 1 : 0][kind];
   gboolean centred = kind != LABEL_NAME;
   gint font_px = CLAMP (r->height / (centred ? 8 : 11), 8, 36);
   gint max_width = r->width - (centred ? 8 : 2 * MAX (2, r->width / 64));
@@ -563,11 +568,11 @@ draw_tile (McuVideoMixer *mixer, guint tier, const McuVideoTile *tile, McuVideoT
   gboolean silent = last == 0 || now_us - last >= (gint64) mixer->config.no_video_timeout_ms * 1000;
   if (!silent && mcu_video_stream_picture (stream, &d->picture)) {
     d->kind = tile->content ? MCU_VIDEO_TILE_CONTENT : MCU_VIDEO_TILE_PICTURE;
-    d->label = get_label (mixer, site, tier, LABEL_NAME, &d->rect);
+    d->label = get_label (mixer, site, tier, tile->content, LABEL_NAME, &d->rect);
     return;
   }
   d->kind = MCU_VIDEO_TILE_PLACEHOLDER;
-  d->label = get_label (mixer, site, tier, silent ? LABEL_NO_VIDEO : LABEL_WAITING, &d->rect);
+  d->label = get_label (mixer, site, tier, tile->content, silent ? LABEL_NO_VIDEO : LABEL_WAITING, &d->rect);
 }
 
 static void

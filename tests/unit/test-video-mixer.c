@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the video mixer with real libvpx: sites encode distinct solid colours (libvpx in the
+ * test), the mixer composes and encodes, the test depacketizes and decodes the tier output and checks
+ * each tile's colour. Covers layouts, the main talker, removal, pins, decoding only what is in view,
+ * presentation, loss and key frame requests, inactive tiers, and the threaded mode. */
+#include <gio/gio.h>
+#include <string.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+#include <vpx/vpx_encoder.h>
+
+#include "media/video-mixer.h"
+#include "media/vp8-depay.h"
+#include "media/vp8-pay.h"
+
+#define OUT_W 640
+#define OUT_H 360
+#define STEP_US 40000
+#define MAX_SENDERS 8
+
+typedef struct {
+  guint8 y, u, v;
+} Colour;
+
+static const Colour RED = { 81, 90, 240 }, GREEN = { 145, 54, 34 }, BLUE = { 41, 240, 110 },
+                    YELLOW = { 210, 16, 146 }, MAGENTA = { 106, 202, 222 }, CYAN = { 170, 166, 16 },
+                    BLACK = { 16, 128, 128 };
+
+typedef struct {
+  guint id;
+  McuVideoSite *site;
+  gboolean content;
+  Colour colour;
+  vpx_codec_ctx_t codec;
+  vpx_image_t *image;
+  guint16 seq, pid;
+  guint32 ts;
+  gint force_keyframe; /* set by the mixer's request (maybe from the video thread) */
+  gboolean ignore_requests;
+  gint lose_next;      /* drop one packet of the next frame */
+  guint requests;
+} Sender;
+
+typedef struct {
+  McuVideoMixer *mixer;
+  Sender senders[MAX_SENDERS];
+  guint n_senders;
+  gint64 now;
+  GMutex lock;
+  GCond cond;
+  McuVp8Depay *depay;
+  vpx_codec_ctx_t decoder;
+  guint8 *out[3];    /* the last decoded output, tier 0 */
+  guint outputs;
+  guint tier1_packets;
+  guint bitrate[64];
+  guint layout_changes;
+} Fixture;
+
+static Sender *
+find_sender (Fixture *fx, guint id, gboolean content)
+{
+  for (guint i = 0; i < fx->n_senders; i++)
+    if (fx->senders[i].id == id && fx->senders[i].content == content)
+      return &fx->senders[i];
+  return NULL;
+}
+
+static void
+on_packet (guint tier, const guint8 *payload, gsize len, guint32 rtp_ts, gboolean marker, gboolean keyframe,
+           gpointer user)
+{
+  Fixture *fx = user;
+  gsize frame_len;
+
+  g_mutex_lock (&fx->lock);
+  if (tier == 1)
+    fx->tier1_packets++;
+  if (tier != 0) {
+    g_mutex_unlock (&fx->lock);
+    return;
+  }
+  /* The payloads of one tier come in order: number them ourselves. */
+  guint16 seq = (guint16) mcu_vp8_depay_stats (fx->depay)->packets;
+  if (mcu_vp8_depay_push (fx->depay, payload, len, seq, rtp_ts, marker) == MCU_VP8_DEPAY_FRAME) {
+    const guint8 *frame = mcu_vp8_depay_frame (fx->depay, &frame_len, NULL, NULL);
+    vpx_codec_iter_t iter = NULL;
+    vpx_image_t *img;
+    g_assert_cmpint (vpx_codec_decode (&fx->decoder, frame, (unsigned) frame_len, NULL, 0), ==, VPX_CODEC_OK);
+    while ((img = vpx_codec_get_frame (&fx->decoder, &iter)) != NULL) {
+      g_assert_cmpuint (img->d_w, ==, OUT_W);
+      for (guint p = 0; p < 3; p++) {
+        guint w = p ? OUT_W / 2 : OUT_W, h = p ? OUT_H / 2 : OUT_H;
+        for (guint row = 0; row < h; row++)
+          memcpy (fx->out[p] + row * w, img->planes[p] + row * img->stride[p], w);
+      }
+      fx->outputs++;
+    }
+    g_cond_broadcast (&fx->cond);
+  }
+  g_mutex_unlock (&fx->lock);
+}
+
+static void
+on_request_keyframe (guint site_id, gboolean content, gpointer user)
+{
+  Fixture *fx = user;
+  Sender *s = find_sender (fx, site_id, content);
+
+  if (s == NULL)
+    return; /* a site that sends nothing is asked too: harmless */
+  g_mutex_lock (&fx->lock);
+  s->requests++;
+  if (!s->ignore_requests)
+    g_atomic_int_set (&s->force_keyframe, 1);
+  g_cond_broadcast (&fx->cond);
+  g_mutex_unlock (&fx->lock);
+}
+
+static void
+on_bitrate (guint site_id, guint bps, gpointer user)
+{
+  Fixture *fx = user;
+
+  g_assert_cmpuint (site_id, <, G_N_ELEMENTS (fx->bitrate));
+  fx->bitrate[site_id] = bps;
+}
+
+static void
+on_layout (const McuVideoSeats *seats, gpointer user)
+{
+  Fixture *fx = user;
+  fx->layout_changes++;
+}
+
+static void
+config_for_tests (McuVideoMixerConfig *c)
+{
+  mcu_video_mixer_config_init (c);
+  c->tiers[0] = (McuVideoTierConfig) { OUT_W, OUT_H, 25, 1500000 };
+  c->tiers[1] = (McuVideoTierConfig) { 320, 180, 25, 200000 };
+  c->n_tiers = 2;
+  c->encoder.cpu_used = -8;
+  c->encoder.keyframe_min_interval_us = 0;
+  c->talker_hold_ms = 0;
+  c->rotation_interval_s = 0;
+  c->keyframe_request_interval_ms = 200;
+  c->content_timeout_ms = 400;
+  c->no_video_timeout_ms = 1000;
+}
+
+static void
+fixture_setup (Fixture *fx, const McuVideoMixerConfig *config)
+{
+  McuVideoMixerCallbacks cb = { on_packet, on_request_keyframe, on_bitrate, on_layout };
+  g_autoptr (GError) error = NULL;
+  McuVideoMixerConfig c;
+
+  memset (fx, 0, sizeof *fx);
+  if (config == NULL)
+    config_for_tests (&c);
+  else
+    c = *config;
+  g_mutex_init (&fx->lock);
+  g_cond_init (&fx->cond);
+  fx->mixer = mcu_video_mixer_new (&c, &cb, fx, &error);
+  g_assert_no_error (error);
+  fx->depay = mcu_vp8_depay_new (512 * 1024);
+  vpx_codec_dec_cfg_t dcfg = { .threads = 1 };
+  g_assert_cmpint (vpx_codec_dec_init (&fx->decoder, vpx_codec_vp8_dx (), &dcfg, 0), ==, VPX_CODEC_OK);
+  for (guint p = 0; p < 3; p++)
+    fx->out[p] = g_malloc0 (p ? OUT_W * OUT_H / 4 : OUT_W * OUT_H);
+  fx->now = 1000000;
+}
+
+static void
+fixture_teardown (Fixture *fx)
+{
+  mcu_video_mixer_free (fx->mixer);
+  for (guint i = 0; i < fx->n_senders; i++) {
+    vpx_codec_destroy (&fx->senders[i].codec);
+    vpx_img_free (fx->senders[i].image);
+  }
+  vpx_codec_destroy (&fx->decoder);
+  mcu_vp8_depay_free (fx->depay);
+  for (guint p = 0; p < 3; p++)
+    g_free (fx->out[p]);
+  g_mutex_clear (&fx->lock);
+  g_cond_clear (&fx->cond);
+}
+
+static Sender *
+add_sender (Fixture *fx, guint id, McuVideoSite *site, gboolean content, Colour colour)
+{
+  Sender *s = &fx->senders[fx->n_senders++];
+  vpx_codec_enc_cfg_t cfg;
+
+  g_assert_cmpuint (fx->n_senders, <=, MAX_SENDERS);
+  s->id = id;
+  s->site = site;
+  s->content = content;
+  s->colour = colour;
+  s->seq = (guint16) (id * 1000);
+  s->pid = 0x7ff0; /* wraps soon */
+  s->image = vpx_img_alloc (NULL, VPX_IMG_FMT_I420, 320, 180, 16);
+  vpx_codec_enc_config_default (vpx_codec_vp8_cx (), &cfg, 0);
+  cfg.g_w = 320;
+  cfg.g_h = 180;
+  cfg.g_timebase = (struct vpx_rational) { 1, 90000 };
+  cfg.rc_target_bitrate = 300;
+  cfg.g_lag_in_frames = 0;
+  cfg.g_threads = 1;
+  cfg.kf_mode = VPX_KF_DISABLED;
+  g_assert_cmpint (vpx_codec_enc_init (&s->codec, vpx_codec_vp8_cx (), &cfg, 0), ==, VPX_CODEC_OK);
+  vpx_codec_control (&s->codec, VP8E_SET_CPUUSED, -8);
+  for (guint p = 0; p < 3; p++) {
+    guint8 value = p == 0 ? colour.y : p == 1 ? colour.u : colour.v;
+    guint h = p ? 90 : 180, w = p ? 160 : 320;
+    for (guint row = 0; row < h; row++)
+      memset (s->image->planes[p] + row * s->image->stride[p], value, w);
+  }
+  return s;
+}
+
+static Sender *
+add_site (Fixture *fx, guint id, Colour colour)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = g_strdup_printf ("Điểm cầu %u", id);
+  McuVideoSite *site = mcu_video_mixer_add_site (fx->mixer, id, name, &error);
+
+  g_assert_no_error (error);
+  return add_sender (fx, id, site, FALSE, colour);
+}
+
+/* Encodes one frame of @s (a key frame when it was asked for) and pushes it as the media thread would. */
+static void
+send_frame (Fixture *fx, Sender *s)
+{
+  vpx_enc_frame_flags_t flags = g_atomic_int_compare_and_exchange (&s->force_keyframe, 1, 0) ? VPX_EFLAG_FORCE_KF : 0;
+  const vpx_codec_cx_pkt_t *pkt;
+  vpx_codec_iter_t iter = NULL;
+  guint8 payload[1200];
+  gboolean marker;
+  int n;
+
+  s->ts += 3600;
+  g_assert_cmpint (vpx_codec_encode (&s->codec, s->image, s->ts, 3600, flags, VPX_DL_REALTIME), ==, VPX_CODEC_OK);
+  while ((pkt = vpx_codec_get_cx_data (&s->codec, &iter)) != NULL) {
+    McuVp8Pay pay;
+    guint index = 0;
+    if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
+      continue;
+    mcu_vp8_pay_init (&pay, pkt->data.frame.buf, pkt->data.frame.sz, s->pid++, FALSE);
+    s->pid &= 0x7fff;
+    while ((n = mcu_vp8_pay_next (&pay, payload, 300, &marker)) > 0) {
+      guint16 seq = s->seq++;
+      if (index++ == 0 && g_atomic_int_compare_and_exchange (&s->lose_next, 1, 0))
+        continue;
+      int r = s->content
+        ? mcu_video_site_push_content_rtp (s->site, payload, (gsize) n, seq, s->ts, marker, fx->now)
+        : mcu_video_site_push_rtp (s->site, payload, (gsize) n, seq, s->ts, marker, fx->now);
+      g_assert_cmpint (r, >=, 0);
+    }
+  }
+}
+
+/* One 40 ms step: every sender sends a frame, then the mixer ticks. */
+static void
+step (Fixture *fx, guint n)
+{
+  for (guint k = 0; k < n; k++) {
+    fx->now += STEP_US;
+    for (guint i = 0; i < fx->n_senders; i++)
+      if (fx->senders[i].site != NULL)
+        send_frame (fx, &fx->senders[i]);
+    mcu_video_mixer_tick (fx->mixer, fx->now);
+  }
+}
+
+static void
+mean_at (Fixture *fx, gint cx, gint cy, Colour *c)
+{
+  guint sy = 0, su = 0, sv = 0;
+
+  for (gint y = cy - 4; y < cy + 4; y++)
+    for (gint x = cx - 4; x < cx + 4; x++) {
+      sy += fx->out[0][y * OUT_W + x];
+      su += fx->out[1][(y / 2) * (OUT_W / 2) + x / 2];
+      sv += fx->out[2][(y / 2) * (OUT_W / 2) + x / 2];
+    }
+  *c = (Colour) { sy / 64, su / 64, sv / 64 };
+}
+
+static gboolean
+close_to (Colour a, Colour b)
+{
+  return ABS (a.y - b.y) <= 12 && ABS (a.u - b.u) <= 12 && ABS (a.v - b.v) <= 12;
+}
+
+/* The colour at the middle of the upper half of tile @index (labels sit at the bottom). */
+static gboolean
+tile_is (Fixture *fx, McuVideoLayoutKind kind, guint index, Colour want)
+{
+  McuVideoRect r;
+  Colour got;
+
+  g_assert_true (mcu_video_layout_tile_rect (kind, index, OUT_W, OUT_H, &r));
+  mean_at (fx, r.x + r.width / 2, r.y + r.height / 3, &got);
+  if (!close_to (got, want))
+    g_test_message ("tile %u: got %u/%u/%u want %u/%u/%u", index, got.y, got.u, got.v, want.y, want.u, want.v);
+  return close_to (got, want);
+}
+
+/* Steps until every tile shows its colour (at most 50 steps = 2 s of media). */
+static void
+expect_tiles (Fixture *fx, McuVideoLayoutKind kind, const Colour *want, guint n)
+{
+  for (guint attempt = 0; attempt < 50; attempt++) {
+    gboolean all = TRUE;
+    step (fx, 1);
+    for (guint i = 0; i < n; i++)
+      all = all && tile_is (fx, kind, i, want[i]);
+    if (all)
+      return;
+  }
+  for (guint i = 0; i < n; i++)
+    g_assert_true (tile_is (fx, kind, i, want[i]));
+}
+
+static void
+test_grid_talker_layout_remove (void)
+{
+  Fixture fx;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  McuVideoSite *green = add_site (&fx, 12, GREEN)->site;
+  add_site (&fx, 13, BLUE);
+  add_site (&fx, 14, YELLOW);
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_2X2);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { RED, GREEN, BLUE, YELLOW }, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (fx.senders[i].requests, >=, 1); /* every site came into view: a PLI each */
+
+  /* The loudest talker moves to the first tile. */
+  mcu_video_mixer_set_main_talker (fx.mixer, 13);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { BLUE, RED, GREEN, YELLOW }, 4);
+
+  /* 1+5: the talker large, the others small, two empty tiles. */
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_1P5);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_1P5, (Colour[]) { BLUE, RED, GREEN, YELLOW, BLACK, BLACK }, 6);
+  g_assert_cmpuint (fx.bitrate[13], >, fx.bitrate[11]);
+  g_assert_cmpuint (fx.bitrate[11], ==, 150000);
+
+  /* A site that leaves frees its tile. */
+  mcu_video_mixer_remove_site (fx.mixer, green);
+  fx.senders[1].site = NULL;
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_1P5, (Colour[]) { BLUE, RED, YELLOW, BLACK, BLACK, BLACK }, 6);
+
+  McuVideoMixerStats stats;
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpint (stats.layout, ==, MCU_VIDEO_LAYOUT_1P5);
+  g_assert_cmpuint (stats.main_talker, ==, 13);
+  g_assert_cmpuint (stats.decoders_open, ==, 3);
+  g_assert_cmpuint (stats.decode_errors, ==, 0);
+  g_assert_cmpuint (stats.tiers[0].keyframes, >=, 1);
+  g_assert_cmpuint (stats.tiers[0].frames, ==, stats.ticks);
+  g_assert_cmpuint (fx.layout_changes, >=, 4);
+  fixture_teardown (&fx);
+}
+
+static void
+test_not_in_view_not_decoded (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  add_site (&fx, 12, GREEN);
+  add_site (&fx, 13, BLUE);
+  add_site (&fx, 14, YELLOW);
+  add_site (&fx, 15, MAGENTA); /* the fifth site has no tile in 2x2 */
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_2X2);
+  step (&fx, 20);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.decoders_open, ==, 4);
+  g_assert_cmpuint (stats.decoded_frames, <=, 4 * 20);
+  g_assert_cmpuint (stats.decoded_frames, >=, 4 * 10);
+  g_assert_cmpuint (fx.senders[4].requests, ==, 0);
+  g_assert_cmpuint (fx.bitrate[15], ==, 100000); /* hidden: told to send little */
+  guint64 decoded = stats.decoded_frames;
+
+  /* Pinned: it comes into view, is asked for a key frame and shown from it; another site leaves view. */
+  g_assert_true (mcu_video_mixer_pin (fx.mixer, 15));
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { MAGENTA, RED, GREEN, BLUE }, 4);
+  g_assert_cmpuint (fx.senders[4].requests, >=, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.decoders_open, ==, 4);
+  g_assert_cmpuint (stats.decoded_frames, >, decoded);
+  g_assert_cmpuint (fx.bitrate[14], ==, 100000);
+  fixture_teardown (&fx);
+}
+
+static void
+test_presentation (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  McuVideoSite *green = add_site (&fx, 12, GREEN)->site;
+  McuVideoSite *blue = add_site (&fx, 13, BLUE)->site;
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { RED, GREEN, BLUE, BLACK }, 4);
+
+  /* Site 12 shares its screen: content large, cameras beside it. */
+  add_sender (&fx, 12, green, TRUE, CYAN);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_1P7, (Colour[]) { CYAN, RED, GREEN, BLUE, BLACK }, 5);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.presenter, ==, 12);
+  g_assert_cmpint (stats.layout, ==, MCU_VIDEO_LAYOUT_1P7);
+
+  /* A second presenter waits; when the operator takes the floor from 12, 13 presents. */
+  add_sender (&fx, 13, blue, TRUE, YELLOW);
+  step (&fx, 5);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.presenter, ==, 12);
+  mcu_video_mixer_revoke_presenter (fx.mixer);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_1P7, (Colour[]) { YELLOW, RED, GREEN, BLUE }, 4);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.presenter, ==, 13);
+
+  /* Both stop: back to the grid. */
+  mcu_video_site_content_stop (blue);
+  fx.senders[3].site = NULL;
+  fx.senders[4].site = NULL;
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { RED, GREEN, BLUE, BLACK }, 4);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.presenter, ==, 0);
+  fixture_teardown (&fx);
+}
+
+/* Placeholders: a site that never sent and a site whose key frame never comes show a plain tile. */
+static void
+test_placeholders (void)
+{
+  Fixture fx;
+  const Colour placeholder = { 52, 140, 118 };
+  McuVideoRect r;
+  Colour got;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  add_site (&fx, 12, GREEN)->ignore_requests = TRUE;
+  g_autoptr (GError) error = NULL;
+  g_assert_nonnull (mcu_video_mixer_add_site (fx.mixer, 13, "UBND xã Thạch Khoán", &error));
+  g_assert_null (mcu_video_mixer_add_site (fx.mixer, 13, "again", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_2X2);
+  fx.senders[1].force_keyframe = 0;
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { RED }, 1);
+  step (&fx, 30); /* > no_video_timeout for the silent site */
+  for (guint i = 1; i <= 2; i++) {
+    mcu_video_layout_tile_rect (MCU_VIDEO_LAYOUT_2X2, i, OUT_W, OUT_H, &r);
+    mean_at (&fx, r.x + 12, r.y + 12, &got); /* the corner: away from the centred name */
+    g_assert_true (close_to (got, placeholder));
+  }
+  g_assert_cmpuint (fx.senders[1].requests, >=, 3); /* asked again, rate-limited (200 ms) */
+  g_assert_cmpuint (fx.senders[1].requests, <=, 2 + (50 + 30) * STEP_US / 200000);
+  fixture_teardown (&fx);
+}
+
+static void
+test_loss_requests_keyframe (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  add_site (&fx, 12, GREEN);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { RED, GREEN }, 2);
+  guint before = fx.senders[0].requests;
+  step (&fx, 10);
+  g_assert_cmpuint (fx.senders[0].requests, ==, before); /* no loss, no request */
+  fx.senders[0].lose_next = 1;
+  step (&fx, 3);
+  g_assert_cmpuint (fx.senders[0].requests, ==, before + 1);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { RED, GREEN }, 2);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.decode_errors, ==, 0);
+
+  /* A tier without receivers is not encoded; it restarts with a key frame. */
+  mcu_video_mixer_set_tier_active (fx.mixer, 1, FALSE);
+  step (&fx, 1);
+  guint packets = fx.tier1_packets;
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  guint64 frames = stats.tiers[1].frames, keys = stats.tiers[1].keyframes;
+  step (&fx, 5);
+  g_assert_cmpuint (fx.tier1_packets, ==, packets);
+  mcu_video_mixer_set_tier_active (fx.mixer, 1, TRUE);
+  step (&fx, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[1].frames, ==, frames + 1);
+  g_assert_cmpuint (stats.tiers[1].keyframes, ==, keys + 1);
+  /* Receivers' PLIs are coalesced: three requests, one key frame. */
+  mcu_video_mixer_request_keyframe (fx.mixer, 0);
+  mcu_video_mixer_request_keyframe (fx.mixer, 0);
+  mcu_video_mixer_request_keyframe (fx.mixer, 0);
+  mcu_video_mixer_request_keyframe (fx.mixer, 9); /* no such tier: ignored */
+  guint64 keys0 = stats.tiers[0].keyframes;
+  step (&fx, 3);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[0].keyframes, ==, keys0 + 1);
+  fixture_teardown (&fx);
+}
+
+/* Garbage from the network never reaches the decoder as a frame and never crashes. */
+static void
+test_malformed_input (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats;
+  guint8 junk[600];
+
+  fixture_setup (&fx, NULL);
+  McuVideoSite *site = add_site (&fx, 11, RED)->site;
+  for (guint i = 0; i < 400; i++) {
+    for (guint k = 0; k < sizeof junk; k++)
+      junk[k] = (guint8) g_test_rand_int ();
+    gsize len = g_test_rand_int_range (0, sizeof junk);
+    mcu_video_site_push_rtp (site, junk, len, (guint16) i, i / 3, i % 3 == 2, fx.now);
+    if (i % 20 == 0)
+      step (&fx, 1);
+  }
+  g_assert_cmpint (mcu_video_site_push_rtp (site, NULL, 0, 0, 0, TRUE, 0), <, 0);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_1X1, (Colour[]) { RED }, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_test_message ("decode errors from junk: %" G_GUINT64_FORMAT, stats.decode_errors);
+  fixture_teardown (&fx);
+}
+
+/* The real threads: the test thread plays the media thread and waits on the output with a deadline. */
+static void
+test_threaded (void)
+{
+  Fixture fx;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = FALSE;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  add_site (&fx, 12, BLUE);
+  g_assert_true (mcu_video_mixer_start (fx.mixer, &error));
+  g_assert_no_error (error);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!ok && g_get_monotonic_time () < deadline) {
+    fx.now = g_get_monotonic_time ();
+    for (guint i = 0; i < fx.n_senders; i++)
+      if (g_atomic_int_get (&fx.senders[i].force_keyframe))
+        send_frame (&fx, &fx.senders[i]);
+    g_mutex_lock (&fx.lock);
+    guint seen = fx.outputs;
+    while (fx.outputs == seen && g_cond_wait_until (&fx.cond, &fx.lock, deadline))
+      ;
+    ok = tile_is (&fx, MCU_VIDEO_LAYOUT_2X2, 0, RED) && tile_is (&fx, MCU_VIDEO_LAYOUT_2X2, 1, BLUE);
+    g_mutex_unlock (&fx.lock);
+  }
+  g_assert_true (ok);
+  fixture_teardown (&fx);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/video/mixer/grid-talker-layout-remove", test_grid_talker_layout_remove);
+  g_test_add_func ("/video/mixer/not-in-view-not-decoded", test_not_in_view_not_decoded);
+  g_test_add_func ("/video/mixer/presentation", test_presentation);
+  g_test_add_func ("/video/mixer/placeholders", test_placeholders);
+  g_test_add_func ("/video/mixer/loss-requests-keyframe", test_loss_requests_keyframe);
+  g_test_add_func ("/video/mixer/malformed-input", test_malformed_input);
+  g_test_add_func ("/video/mixer/threaded", test_threaded);
+  return g_test_run ();
+}
