@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The persistent part of the agent's pipeline: capture (sources, echo-cancelled audio, encoders) and
+ * the playback tail (mixer → echo probe → speakers), plus what adaptation changes in it. Sessions
+ * (webrtcbin) are in session.c.
+ *
+ * Why a silence source in the mixer: the echo canceller needs a continuous far-end signal, and the
+ * speakers must not stall while the site is between sessions.
+ *
+ * Threads: main loop (building, bus, adaptation); pad probes count on streaming threads (atomics).
+ */
+#define G_LOG_DOMAIN "bridge-media"
+
+#include "media-private.h"
+
+#include <gst/video/video.h>
+#include <string.h>
+
+G_DEFINE_QUARK (bridge-media-error-quark, bridge_media_error)
+
+GstPadProbeReturn
+bridge_media_count_probe (GstPad *pad, GstPadProbeInfo *info, gpointer counter)
+{
+  guint n = 1;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    n = gst_buffer_list_length (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+  g_atomic_int_add ((gint *) counter, (gint) n);
+  return GST_PAD_PROBE_OK;
+}
+
+static char *
+video_source (const BridgeMedia *media)
+{
+  const char *device = media->config.video_device;
+
+  if (g_str_equal (media->config.source, "test"))
+    return g_strdup ("videotestsrc is-live=true pattern=ball");
+  if (g_str_equal (media->config.source, "auto")) {
+    if (*device == '\0' && !g_file_test ("/dev/video0", G_FILE_TEST_EXISTS)) {
+      g_warning ("no camera found (/dev/video0): sending a black picture");
+      return g_strdup ("videotestsrc is-live=true pattern=black");
+    }
+    g_autofree char *quoted = g_shell_quote (*device ? device : "/dev/video0");
+    return g_strdup_printf ("v4l2src device=%s ! decodebin", quoted);
+  }
+  return g_strdup ("filedec. ! video/x-raw ! queue ! clocksync");
+}
+
+static char *
+audio_source (const BridgeMedia *media)
+{
+  const char *device = media->config.audio_device;
+
+  if (g_str_equal (media->config.source, "test"))
+    return g_strdup ("audiotestsrc is-live=true wave=sine freq=440 volume=0.2");
+  if (g_str_equal (media->config.source, "auto")) {
+    if (*device == '\0')
+      return g_strdup ("autoaudiosrc");
+    g_autofree char *quoted = g_shell_quote (device);
+    return g_strdup_printf ("pulsesrc device=%s", quoted);
+  }
+  return g_strdup ("filedec. ! audio/x-raw ! queue ! clocksync");
+}
+
+static char *
+file_decoder (const BridgeMedia *media, GError **error)
+{
+  const char *source = media->config.source;
+
+  if (g_str_equal (source, "test") || g_str_equal (source, "auto"))
+    return g_strdup ("");
+  if (!g_file_test (source, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "source '%s' is not test, auto or a readable file", source);
+    return NULL;
+  }
+  g_autoptr (GFile) file = g_file_new_for_commandline_arg (source);
+  g_autofree char *uri = g_file_get_uri (file);
+  g_autofree char *quoted = g_shell_quote (uri);
+  return g_strdup_printf ("uridecodebin uri=%s name=filedec ", quoted);
+}
+
+static char *
+audio_sink (const BridgeMedia *media)
+{
+  if (!media->config.headless)
+    return g_strdup ("autoaudiosink");
+  if (*media->config.audio_file == '\0')
+    return g_strdup ("fakesink sync=true");
+  g_autofree char *quoted = g_shell_quote (media->config.audio_file);
+  return g_strdup_printf ("wavenc ! filesink location=%s", quoted);
+}
+
+static char *
+describe (const BridgeMedia *media, GError **error)
+{
+  const BridgeMediaConfig *c = &media->config;
+  g_autofree char *files = file_decoder (media, error);
+  if (files == NULL)
+    return NULL;
+  g_autofree char *vsrc = video_source (media);
+  g_autofree char *asrc = audio_source (media);
+  g_autofree char *asink = audio_sink (media);
+
+  return g_strdup_printf (
+    "%s"
+    "%s ! queue leaky=downstream max-size-buffers=2 max-size-time=0 max-size-bytes=0 ! videoconvert ! "
+    "videoscale ! videorate drop-only=true ! capsfilter name=vcaps caps=video/x-raw,format=I420,width=%u,"
+    "height=%u,framerate=%u/1 ! valve name=vvalve ! vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr "
+    "target-bitrate=%u error-resilient=default+partitions keyframe-max-dist=3000 lag-in-frames=0 threads=2 "
+    "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 undershoot=95 max-quantizer=56 "
+    "dropframe-threshold=30 ! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! "
+    "tee name=vtee allow-not-linked=true "
+    "%s ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1,format=S16LE ! "
+    "webrtcdsp name=dsp probe=echoprobe echo-cancel=%s noise-suppression=%s gain-control=%s ! "
+    "volume name=mic ! audioconvert ! opusenc name=aenc inband-fec=true packet-loss-percentage=0 "
+    "bitrate=%u frame-size=20 audio-type=voice ! rtpopuspay pt=111 mtu=1200 ! "
+    "tee name=atee allow-not-linked=true "
+    "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,channels=2,format=S16LE ! "
+    "audiomixer name=amix min-upstream-latency=400000000 ! audioconvert ! audioresample ! "
+    "webrtcechoprobe name=echoprobe ! %s",
+    files, vsrc, c->width, c->height, c->framerate, c->video_kbps * 1000, asrc,
+    c->echo_cancel ? "true" : "false", c->noise_suppression ? "true" : "false",
+    c->gain_control ? "true" : "false", c->audio_kbps * 1000, asink);
+}
+
+static gboolean
+on_bus (GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  BridgeMedia *media = user_data;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR)
+    bridge_session_handle_bus_error (media, message);
+  else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_LATENCY)
+    gst_bin_recalculate_latency (GST_BIN (media->pipeline));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+copy_config (BridgeMedia *media, const BridgeMediaConfig *config)
+{
+  media->config = *config;
+  media->source = g_strdup (config->source);
+  media->video_device = g_strdup (config->video_device ? config->video_device : "");
+  media->audio_device = g_strdup (config->audio_device ? config->audio_device : "");
+  media->audio_file = g_strdup (config->audio_file ? config->audio_file : "");
+  media->config.source = media->source;
+  media->config.video_device = media->video_device;
+  media->config.audio_device = media->audio_device;
+  media->config.audio_file = media->audio_file;
+}
+
+static gboolean
+find_elements (BridgeMedia *media, GError **error)
+{
+  GstBin *bin = GST_BIN (media->pipeline);
+
+  media->vtee = gst_bin_get_by_name (bin, "vtee");
+  media->atee = gst_bin_get_by_name (bin, "atee");
+  media->amix = gst_bin_get_by_name (bin, "amix");
+  media->venc = gst_bin_get_by_name (bin, "venc");
+  media->aenc = gst_bin_get_by_name (bin, "aenc");
+  media->vcaps = gst_bin_get_by_name (bin, "vcaps");
+  media->vvalve = gst_bin_get_by_name (bin, "vvalve");
+  media->mic = gst_bin_get_by_name (bin, "mic");
+  if (!media->vtee || !media->atee || !media->amix || !media->venc || !media->aenc || !media->vcaps
+      || !media->vvalve || !media->mic) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "the capture pipeline is incomplete");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+BridgeMedia *
+bridge_media_new (const BridgeMediaConfig *config, const BridgeMediaHooks *hooks, gpointer user_data,
+                  GError **error)
+{
+  g_autoptr (BridgeMedia) media = g_new0 (BridgeMedia, 1);
+
+  copy_config (media, config);
+  media->hooks = hooks;
+  media->user_data = user_data;
+  g_autofree char *description = describe (media, error);
+  if (description == NULL)
+    return NULL;
+  g_debug ("pipeline: %s", description);
+  media->pipeline = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (media->pipeline == NULL) {
+    g_prefix_error (error, "cannot build the capture pipeline: ");
+    return NULL;
+  }
+  if (!find_elements (media, error))
+    return NULL;
+  g_autoptr (GstBus) bus = gst_element_get_bus (media->pipeline);
+  media->bus_watch = gst_bus_add_watch (bus, on_bus, media);
+  if (gst_element_set_state (media->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot start capture (camera or microphone busy or missing?)");
+    return NULL;
+  }
+  return g_steal_pointer (&media);
+}
+
+void
+bridge_media_shutdown (BridgeMedia *media)
+{
+  bridge_media_session_stop (media);
+  if (media->pipeline == NULL || !media->config.headless || *media->config.audio_file == '\0')
+    return;
+  /* Finish the WAV header: EOS through the playback tail, bounded wait. */
+  GstIterator *it = gst_bin_iterate_sources (GST_BIN (media->pipeline));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    gst_element_send_event (g_value_get_object (&item), gst_event_new_eos ());
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  g_autoptr (GstBus) bus = gst_element_get_bus (media->pipeline);
+  g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (bus, 2 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+}
+
+void
+bridge_media_free (BridgeMedia *media)
+{
+  if (media->pipeline != NULL) {
+    bridge_media_session_stop (media);
+    gst_element_set_state (media->pipeline, GST_STATE_NULL);
+  }
+  if (media->bus_watch != 0)
+    g_source_remove (media->bus_watch);
+  g_clear_object (&media->vtee);
+  g_clear_object (&media->atee);
+  g_clear_object (&media->amix);
+  g_clear_object (&media->venc);
+  g_clear_object (&media->aenc);
+  g_clear_object (&media->vcaps);
+  g_clear_object (&media->vvalve);
+  g_clear_object (&media->mic);
+  g_clear_object (&media->pipeline);
+  g_free (media->source);
+  g_free (media->video_device);
+  g_free (media->audio_device);
+  g_free (media->audio_file);
+  g_free (media);
+}
+
+void
+bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
+{
+  guint raw[4] = {
+    (guint) g_atomic_int_get ((gint *) &media->packets_received),
+    (guint) g_atomic_int_get ((gint *) &media->packets_sent),
+    (guint) g_atomic_int_get ((gint *) &media->frames_received),
+    (guint) g_atomic_int_get ((gint *) &media->audio_buffers_received),
+  };
+
+  for (guint i = 0; i < 4; i++) {
+    media->totals[i] += (guint) (raw[i] - media->last_raw[i]); /* wraps correctly */
+    media->last_raw[i] = raw[i];
+  }
+  counters->packets_received = media->totals[0];
+  counters->packets_sent = media->totals[1];
+  counters->frames_received = media->totals[2];
+  counters->audio_buffers_received = media->totals[3];
+}
+
+static void
+set_video_caps (BridgeMedia *media, guint width, guint height, guint framerate)
+{
+  g_autoptr (GstCaps) old = NULL;
+  g_object_get (media->vcaps, "caps", &old, NULL);
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
+                                                  G_TYPE_INT, (int) width, "height", G_TYPE_INT, (int) height,
+                                                  "framerate", GST_TYPE_FRACTION, (int) framerate, 1, NULL);
+  if (old == NULL || !gst_caps_is_equal (old, caps))
+    g_object_set (media->vcaps, "caps", caps, NULL);
+}
+
+void
+bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output)
+{
+  guint bitrate = 0;
+
+  g_object_get (media->venc, "target-bitrate", &bitrate, NULL);
+  if (bitrate != output->video_kbps * 1000)
+    g_object_set (media->venc, "target-bitrate", output->video_kbps * 1000, NULL);
+  set_video_caps (media, output->width, output->height, output->framerate);
+  g_object_set (media->aenc, "packet-loss-percentage", (int) output->opus_loss_percent, NULL);
+  if (output->audio_only != media->audio_only) {
+    media->audio_only = output->audio_only;
+    g_object_set (media->vvalve, "drop", output->audio_only, NULL);
+    if (!output->audio_only) {
+      /* Video resumes: start it with a keyframe so the mcu can show it at once. */
+      g_autoptr (GstPad) pad = gst_element_get_static_pad (media->venc, "sink");
+      gst_pad_send_event (pad, gst_video_event_new_downstream_force_key_unit (GST_CLOCK_TIME_NONE,
+                                                                             GST_CLOCK_TIME_NONE,
+                                                                             GST_CLOCK_TIME_NONE, TRUE, 0));
+    }
+  }
+}
+
+void
+bridge_media_set_muted (BridgeMedia *media, gboolean muted)
+{
+  g_object_set (media->mic, "mute", muted, NULL);
+}

@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One WebRTC session of the agent: a webrtcbin linked to the capture tees, the decoders of what the mcu
+ * sends, the offer/answer, ICE restart through libnice, stats and REMB.
+ *
+ * Why a fresh webrtcbin per re-join (and not a renegotiation): after an mcu restart the old DTLS and
+ * SRTP state is meaningless, and webrtcbin 1.22 cannot restart ICE or DTLS by itself.
+ *
+ * Threads: public functions on the main loop. webrtcbin calls back on its own threads (negotiation,
+ * ICE, pad-added, promises); those callbacks hold a reference to their BridgeSession and post to the
+ * main loop, where they are dropped if the session was stopped meanwhile (session->media == NULL).
+ * session->lock guards recv (the decoder bins), which pad-added fills and session_stop empties.
+ */
+#define G_LOG_DOMAIN "bridge-session"
+
+#define GST_USE_UNSTABLE_API
+#include "media-private.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+#include <string.h>
+
+#define AUDIO_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000," \
+                   "encoding-params=(string)2,useinbandfec=(string)1,minptime=(string)10"
+#define VIDEO_CAPS "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000," \
+                   "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true," \
+                   "rtcp-fb-goog-remb=(boolean)true"
+
+struct _BridgeSession {
+  gatomicrefcount rc;
+  BridgeMedia *media;      /* main loop only; NULL once stopped */
+  guint generation;
+  GstElement *webrtc;
+  GstPad *tee_pads[2];     /* audio, video */
+  GMutex lock;
+  gboolean stopped;        /* (lock) */
+  GPtrArray *recv;         /* (lock) GstElement* bins */
+  GPtrArray *mixer_pads;   /* (lock) GstPad* requested from amix */
+  gint offer_created;      /* (atomic) */
+  gint offer_sent;         /* (atomic) */
+};
+
+static BridgeSession *
+session_ref (BridgeSession *session)
+{
+  g_atomic_ref_count_inc (&session->rc);
+  return session;
+}
+
+static void
+session_unref (gpointer data)
+{
+  BridgeSession *session = data;
+
+  if (!g_atomic_ref_count_dec (&session->rc))
+    return;
+  g_ptr_array_unref (session->recv);
+  g_ptr_array_unref (session->mixer_pads);
+  g_mutex_clear (&session->lock);
+  g_free (session);
+}
+
+/* ---- posting to the main loop ---- */
+
+typedef enum { POST_OFFER, POST_FAILED, POST_STATS } PostKind;
+
+typedef struct {
+  BridgeSession *session;
+  PostKind kind;
+  char *text;
+  BridgeLinkStats stats;
+  guint64 bytes_sent;
+  BridgeStatsCallback callback;
+  gpointer user_data;
+} Post;
+
+static void
+post_free (gpointer data)
+{
+  Post *post = data;
+
+  session_unref (post->session);
+  g_free (post->text);
+  g_free (post);
+}
+
+static void deliver_stats (BridgeMedia *media, Post *post);
+
+static gboolean
+post_run (gpointer data)
+{
+  Post *post = data;
+  BridgeMedia *media = post->session->media;
+
+  if (media == NULL || media->session != post->session)
+    return G_SOURCE_REMOVE; /* stale: the session was stopped */
+  switch (post->kind) {
+    case POST_OFFER:
+      media->hooks->offer_ready (post->text, media->user_data);
+      break;
+    case POST_FAILED:
+      media->hooks->session_failed (post->text, media->user_data);
+      break;
+    case POST_STATS:
+      deliver_stats (media, post);
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static Post *
+post_new (BridgeSession *session, PostKind kind, char *text)
+{
+  Post *post = g_new0 (Post, 1);
+
+  post->session = session_ref (session);
+  post->kind = kind;
+  post->text = text;
+  return post;
+}
+
+static void
+post_send (Post *post)
+{
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, post_run, post, post_free);
+}
+
+static void
+post_failed (BridgeSession *session, char *why)
+{
+  post_send (post_new (session, POST_FAILED, why));
+}
+
+/* ---- offer ---- */
+
+static void
+send_offer_if_ready (BridgeSession *session)
+{
+  GstWebRTCSessionDescription *local = NULL;
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (session->webrtc, "ice-gathering-state", &state, "local-description", &local, NULL);
+  if (local == NULL)
+    return;
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE && g_atomic_int_compare_and_exchange (&session->offer_sent, 0, 1))
+    post_send (post_new (session, POST_OFFER, gst_sdp_message_as_text (local->sdp)));
+  gst_webrtc_session_description_free (local);
+}
+
+static void
+on_offer_created (GstPromise *promise, gpointer user_data)
+{
+  BridgeSession *session = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *offer = NULL;
+
+  if (reply != NULL)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
+  gst_promise_unref (promise);
+  if (offer == NULL) {
+    post_failed (session, g_strdup ("webrtcbin could not create an offer"));
+    return;
+  }
+  g_signal_emit_by_name (session->webrtc, "set-local-description", offer, NULL);
+  gst_webrtc_session_description_free (offer);
+  send_offer_if_ready (session);
+}
+
+static void
+on_negotiation_needed (GstElement *webrtc, gpointer user_data)
+{
+  BridgeSession *session = user_data;
+
+  if (!g_atomic_int_compare_and_exchange (&session->offer_created, 0, 1))
+    return;
+  GstPromise *promise = gst_promise_new_with_change_func (on_offer_created, session_ref (session), session_unref);
+  g_signal_emit_by_name (webrtc, "create-offer", NULL, promise);
+}
+
+static void
+on_gathering_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
+  send_offer_if_ready (user_data);
+}
+
+static void
+on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
+  GstWebRTCICEConnectionState ice;
+  GstWebRTCPeerConnectionState peer;
+
+  g_object_get (webrtc, "ice-connection-state", &ice, "connection-state", &peer, NULL);
+  if (ice == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    post_failed (user_data, g_strdup ("ICE failed"));
+  else if (peer == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+    post_failed (user_data, g_strdup ("DTLS failed"));
+}
+
+/* ---- receiving ---- */
+
+static GstElement *
+recv_bin_for (BridgeSession *session, const char *media_kind, GstElement **counted, GError **error)
+{
+  const BridgeMedia *media = session->media;
+  const char *desc;
+  g_autofree char *video = NULL;
+
+  if (g_str_equal (media_kind, "audio")) {
+    desc = "rtpopusdepay ! opusdec plc=true ! audioconvert ! audioresample ! "
+           "audio/x-raw,rate=48000,channels=2,format=S16LE ! identity name=counted";
+  } else {
+    video = g_strdup_printf ("rtpvp8depay ! vp8dec ! identity name=counted ! videoconvert ! %s",
+                             media->config.headless ? "fakesink sync=false" : "videoscale ! autovideosink");
+    desc = video;
+  }
+  GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
+  if (bin != NULL)
+    *counted = gst_bin_get_by_name (GST_BIN (bin), "counted");
+  return bin;
+}
+
+static void
+add_count_probe (GstPad *pad, guint *counter)
+{
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, bridge_media_count_probe,
+                     counter, NULL);
+}
+
+static gboolean
+link_recv (BridgeSession *session, GstPad *pad, GstElement *bin, gboolean audio)
+{
+  BridgeMedia *media = session->media;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (bin, "sink");
+
+  if (audio) {
+    GstPad *mixer_pad = gst_element_request_pad_simple (media->amix, "sink_%u");
+    g_autoptr (GstPad) src = gst_element_get_static_pad (bin, "src");
+    if (gst_pad_link (src, mixer_pad) != GST_PAD_LINK_OK) {
+      gst_element_release_request_pad (media->amix, mixer_pad);
+      gst_object_unref (mixer_pad);
+      return FALSE;
+    }
+    g_ptr_array_add (session->mixer_pads, mixer_pad);
+  }
+  gst_element_sync_state_with_parent (bin);
+  return gst_pad_link (pad, sink) == GST_PAD_LINK_OK;
+}
+
+/* Streaming thread. session->media is read here: it is cleared only after webrtcbin is stopped, which
+ * waits for this handler. */
+static void
+on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
+{
+  BridgeSession *session = user_data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  const GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  const char *kind = s ? gst_structure_get_string (s, "media") : NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) counted = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || kind == NULL)
+    return;
+  g_mutex_lock (&session->lock);
+  if (session->stopped) {
+    g_mutex_unlock (&session->lock);
+    return;
+  }
+  BridgeMedia *media = session->media;
+  gboolean audio = g_str_equal (kind, "audio");
+  GstElement *bin = recv_bin_for (session, kind, &counted, &error);
+  if (bin != NULL) {
+    gst_bin_add (GST_BIN (media->pipeline), bin);
+    g_ptr_array_add (session->recv, gst_object_ref (bin));
+    add_count_probe (pad, &media->packets_received);
+    g_autoptr (GstPad) out = gst_element_get_static_pad (counted, "src");
+    add_count_probe (out, audio ? &media->audio_buffers_received : &media->frames_received);
+    if (!link_recv (session, pad, bin, audio))
+      post_failed (session, g_strdup_printf ("cannot play the received %s", kind));
+  } else {
+    post_failed (session, g_strdup_printf ("cannot decode the received %s: %s", kind, error->message));
+  }
+  g_mutex_unlock (&session->lock);
+}
+
+/* ---- REMB ---- */
+
+static void
+on_feedback_rtcp (GObject *rtp_session, guint type, guint fbtype, guint sender_ssrc, guint media_ssrc,
+                  GstBuffer *fci, gpointer user_data)
+{
+  guint8 d[8];
+
+  if (type != GST_RTCP_TYPE_PSFB || fbtype != GST_RTCP_PSFB_TYPE_AFB || fci == NULL)
+    return;
+  if (gst_buffer_extract (fci, 0, d, sizeof d) != sizeof d || memcmp (d, "REMB", 4) != 0)
+    return;
+  guint exp = d[5] >> 2;
+  guint64 mantissa = ((guint64) (d[5] & 3) << 16) | ((guint64) d[6] << 8) | d[7];
+  guint64 bps = exp < 46 ? mantissa << exp : G_MAXUINT32;
+  g_atomic_int_set ((gint *) user_data, (gint) MIN (bps / 1000, (guint64) G_MAXINT32));
+}
+
+static void
+watch_remb (BridgeSession *session)
+{
+  g_autoptr (GstElement) rtpbin = gst_bin_get_by_name (GST_BIN (session->webrtc), "rtpbin");
+  GObject *internal = NULL;
+
+  if (rtpbin == NULL)
+    return;
+  g_signal_emit_by_name (rtpbin, "get-internal-session", 0u, &internal);
+  if (internal == NULL) {
+    g_debug ("no RTP session 0: REMB will not be followed");
+    return;
+  }
+  g_signal_connect (internal, "on-feedback-rtcp", G_CALLBACK (on_feedback_rtcp), &session->media->remb_kbps);
+  g_object_unref (internal);
+}
+
+/* ---- start / stop ---- */
+
+static gboolean
+link_tee (BridgeSession *session, GstElement *tee, const char *caps_text, guint index, GError **error)
+{
+  GstElement *webrtc = session->webrtc;
+  g_autoptr (GstCaps) caps = gst_caps_from_string (caps_text);
+  g_autoptr (GstPad) sink = gst_element_request_pad_simple (webrtc, "sink_%u");
+  GstWebRTCRTPTransceiver *transceiver = NULL;
+
+  if (sink == NULL) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "webrtcbin gave no sink pad");
+    return FALSE;
+  }
+  g_object_get (sink, "transceiver", &transceiver, NULL);
+  if (transceiver != NULL) {
+    g_object_set (transceiver, "codec-preferences", caps, "direction",
+                  GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "do-nack", index == 1, NULL);
+    gst_object_unref (transceiver);
+  }
+  session->tee_pads[index] = gst_element_request_pad_simple (tee, "src_%u");
+  add_count_probe (sink, &session->media->packets_sent);
+  if (gst_pad_link (session->tee_pads[index], sink) != GST_PAD_LINK_OK) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot link the capture to webrtcbin");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+connect_session_signal (BridgeSession *session, const char *signal, GCallback callback)
+{
+  g_signal_connect_data (session->webrtc, signal, callback, session_ref (session),
+                         (GClosureNotify) (void (*) (void)) session_unref, 0);
+}
+
+gboolean
+bridge_media_session_start (BridgeMedia *media, GError **error)
+{
+  bridge_media_session_stop (media);
+  BridgeSession *session = g_new0 (BridgeSession, 1);
+  g_atomic_ref_count_init (&session->rc);
+  g_mutex_init (&session->lock);
+  session->recv = g_ptr_array_new_with_free_func (gst_object_unref);
+  session->mixer_pads = g_ptr_array_new ();
+  session->media = media;
+  session->generation = ++media->next_generation;
+  g_autofree char *name = g_strdup_printf ("webrtc%u", session->generation);
+  session->webrtc = gst_element_factory_make ("webrtcbin", name);
+  media->session = session;
+  if (session->webrtc == NULL) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "the webrtcbin element is missing (gstreamer1.0-plugins-bad)");
+    return FALSE;
+  }
+  g_object_set (session->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 200, NULL);
+  connect_session_signal (session, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed));
+  connect_session_signal (session, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state));
+  connect_session_signal (session, "notify::ice-connection-state", G_CALLBACK (on_connection_state));
+  connect_session_signal (session, "notify::connection-state", G_CALLBACK (on_connection_state));
+  connect_session_signal (session, "pad-added", G_CALLBACK (on_pad_added));
+  gst_bin_add (GST_BIN (media->pipeline), gst_object_ref (session->webrtc));
+  if (!link_tee (session, media->atee, AUDIO_CAPS, 0, error) || !link_tee (session, media->vtee, VIDEO_CAPS, 1, error))
+    return FALSE;
+  if (!gst_element_sync_state_with_parent (session->webrtc)) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot start webrtcbin");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+unlink_tee (GstElement *tee, GstPad **pad)
+{
+  if (*pad == NULL)
+    return;
+  GstPad *peer = gst_pad_get_peer (*pad);
+  if (peer != NULL) {
+    gst_pad_unlink (*pad, peer);
+    gst_object_unref (peer);
+  }
+  gst_element_release_request_pad (tee, *pad);
+  gst_clear_object (pad);
+}
+
+void
+bridge_media_session_stop (BridgeMedia *media)
+{
+  BridgeSession *session = media->session;
+
+  if (session == NULL)
+    return;
+  media->session = NULL;
+  g_mutex_lock (&session->lock);
+  session->stopped = TRUE;
+  g_mutex_unlock (&session->lock);
+  unlink_tee (media->vtee, &session->tee_pads[1]);
+  unlink_tee (media->atee, &session->tee_pads[0]);
+  if (session->webrtc != NULL)
+    gst_element_set_state (session->webrtc, GST_STATE_NULL);
+  for (guint i = 0; i < session->recv->len; i++)
+    gst_element_set_state (g_ptr_array_index (session->recv, i), GST_STATE_NULL);
+  for (guint i = 0; i < session->mixer_pads->len; i++) {
+    GstPad *pad = g_ptr_array_index (session->mixer_pads, i);
+    gst_element_release_request_pad (media->amix, pad);
+    gst_object_unref (pad);
+  }
+  g_ptr_array_set_size (session->mixer_pads, 0);
+  for (guint i = 0; i < session->recv->len; i++)
+    gst_bin_remove (GST_BIN (media->pipeline), g_ptr_array_index (session->recv, i));
+  g_ptr_array_set_size (session->recv, 0);
+  if (session->webrtc != NULL) {
+    gst_bin_remove (GST_BIN (media->pipeline), session->webrtc);
+    gst_clear_object (&session->webrtc);
+  }
+  g_atomic_int_set ((gint *) &media->remb_kbps, 0);
+  media->last_bytes_sent = 0;
+  media->last_stats_time = 0;
+  session->media = NULL;
+  session_unref (session);
+}
+
+gboolean
+bridge_media_has_session (BridgeMedia *media)
+{
+  return media->session != NULL;
+}
+
+static void
+on_answer_set (GstPromise *promise, gpointer user_data)
+{
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GError *error = NULL;
+
+  if (reply != NULL && gst_structure_has_field (reply, "error"))
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+  if (error != NULL) {
+    post_failed (user_data, g_strdup_printf ("the answer was refused: %s", error->message));
+    g_error_free (error);
+  }
+  gst_promise_unref (promise);
+}
+
+gboolean
+bridge_media_set_answer (BridgeMedia *media, const char *sdp, GError **error)
+{
+  GstSDPMessage *message = NULL;
+  BridgeSession *session = media->session;
+
+  if (session == NULL) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "no session");
+    return FALSE;
+  }
+  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK || gst_sdp_message_medias_len (message) == 0) {
+    if (message != NULL)
+      gst_sdp_message_free (message);
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "the answer is not a usable SDP");
+    return FALSE;
+  }
+  GstWebRTCSessionDescription *answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, message);
+  GstPromise *promise = gst_promise_new_with_change_func (on_answer_set, session_ref (session), session_unref);
+  g_signal_emit_by_name (session->webrtc, "set-remote-description", answer, promise);
+  gst_webrtc_session_description_free (answer);
+  watch_remb (session);
+  return TRUE;
+}
+
+void
+bridge_session_handle_bus_error (BridgeMedia *media, GstMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *debug = NULL;
+  BridgeSession *session = media->session;
+  gboolean in_session = FALSE;
+
+  gst_message_parse_error (message, &error, &debug);
+  g_debug ("error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message, debug);
+  if (session != NULL) {
+    in_session = session->webrtc && gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (session->webrtc));
+    g_mutex_lock (&session->lock);
+    for (guint i = 0; !in_session && i < session->recv->len; i++)
+      in_session = gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), g_ptr_array_index (session->recv, i));
+    g_mutex_unlock (&session->lock);
+  }
+  g_autofree char *why = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message);
+  if (in_session)
+    media->hooks->session_failed (why, media->user_data);
+  else if (gst_object_has_as_ancestor (GST_MESSAGE_SRC (message), GST_OBJECT (media->pipeline))
+           && !g_str_has_prefix (GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), "webrtc"))
+    media->hooks->fatal (why, media->user_data); /* capture or playback broke */
+  /* else: from a session already dropped */
+}
+
+/* ---- ICE restart (through the webrtcbin's libnice agent) ---- */
+
+static NiceAgent *
+nice_agent_of (BridgeSession *session, guint *stream_id, GError **error)
+{
+  GstWebRTCICE *ice = NULL;
+  NiceAgent *agent = NULL;
+
+  g_object_get (session->webrtc, "ice-agent", &ice, NULL);
+  if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  g_clear_object (&ice);
+  if (agent == NULL) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "this webrtcbin has no libnice agent");
+    return NULL;
+  }
+  *stream_id = 1; /* max-bundle: the single ICE stream libnice numbers 1 */
+  return agent;
+}
+
+gboolean
+bridge_media_restart_ice (BridgeMedia *media, BridgeIceFragment *local, GError **error)
+{
+  guint stream = 0;
+  gchar *ufrag = NULL, *pwd = NULL;
+
+  if (media->session == NULL) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "no session to restart");
+    return FALSE;
+  }
+  g_autoptr (GObject) agent_obj = (GObject *) nice_agent_of (media->session, &stream, error);
+  NiceAgent *agent = (NiceAgent *) agent_obj;
+  if (agent == NULL)
+    return FALSE;
+  if (!nice_agent_restart_stream (agent, stream) || !nice_agent_get_local_credentials (agent, stream, &ufrag, &pwd)) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "libnice refused to restart the stream");
+    return FALSE;
+  }
+  memset (local, 0, sizeof *local);
+  local->ufrag = ufrag;
+  local->pwd = pwd;
+  local->mid = g_strdup ("0");
+  local->candidates = g_ptr_array_new_with_free_func (g_free);
+  GSList *candidates = nice_agent_get_local_candidates (agent, stream, NICE_COMPONENT_TYPE_RTP);
+  for (GSList *l = candidates; l != NULL; l = l->next) {
+    g_autofree char *sdp = nice_agent_generate_local_candidate_sdp (agent, l->data);
+    g_ptr_array_add (local->candidates, g_strdup (g_str_has_prefix (sdp, "a=") ? sdp + 2 : sdp));
+  }
+  g_slist_free_full (candidates, (GDestroyNotify) nice_candidate_free);
+  return TRUE;
+}
+
+gboolean
+bridge_media_apply_remote_fragment (BridgeMedia *media, const BridgeIceFragment *remote, GError **error)
+{
+  guint stream = 0;
+  GSList *candidates = NULL;
+
+  if (media->session == NULL || remote->ufrag == NULL || remote->pwd == NULL) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "the server's ICE fragment has no ufrag/pwd");
+    return FALSE;
+  }
+  g_autoptr (GObject) agent_obj = (GObject *) nice_agent_of (media->session, &stream, error);
+  NiceAgent *agent = (NiceAgent *) agent_obj;
+  if (agent == NULL)
+    return FALSE;
+  if (!nice_agent_set_remote_credentials (agent, stream, remote->ufrag, remote->pwd)) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "libnice refused the server's credentials");
+    return FALSE;
+  }
+  for (guint i = 0; remote->candidates && i < remote->candidates->len; i++) {
+    g_autofree char *line = g_strdup_printf ("a=%s", (const char *) g_ptr_array_index (remote->candidates, i));
+    NiceCandidate *candidate = nice_agent_parse_remote_candidate_sdp (agent, stream, line);
+    if (candidate != NULL && candidate->component_id == NICE_COMPONENT_TYPE_RTP)
+      candidates = g_slist_append (candidates, candidate);
+    else if (candidate != NULL)
+      nice_candidate_free (candidate);
+  }
+  if (candidates != NULL)
+    nice_agent_set_remote_candidates (agent, stream, NICE_COMPONENT_TYPE_RTP, candidates);
+  g_slist_free_full (candidates, (GDestroyNotify) nice_candidate_free);
+  return TRUE;
+}
+
+/* ---- stats ---- */
+
+typedef struct {
+  BridgeLinkStats stats;
+  guint64 bytes_sent;
+} StatsSum;
+
+static gboolean
+sum_stat (GQuark field, const GValue *value, gpointer user_data)
+{
+  StatsSum *sum = user_data;
+  GstWebRTCStatsType type = 0;
+  double d = 0;
+  guint64 bytes = 0;
+
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  const GstStructure *s = gst_value_get_structure (value);
+  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
+    return TRUE;
+  if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
+    if (gst_structure_get_double (s, "fraction-lost", &d))
+      sum->stats.loss = MAX (sum->stats.loss, d);
+    if (gst_structure_get_double (s, "round-trip-time", &d) && d > 0)
+      sum->stats.rtt_ms = MAX (sum->stats.rtt_ms, d * 1000.0);
+  } else if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
+    if (gst_structure_get_uint64 (s, "bytes-sent", &bytes))
+      sum->bytes_sent += bytes;
+  }
+  return TRUE;
+}
+
+static void
+on_stats (GstPromise *promise, gpointer user_data)
+{
+  Post *post = user_data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  StatsSum sum = { .stats = { .loss = -1, .rtt_ms = -1, .send_kbps = -1 } };
+
+  if (reply != NULL)
+    gst_structure_foreach (reply, sum_stat, &sum);
+  post->stats = sum.stats;
+  post->bytes_sent = sum.bytes_sent;
+  gst_promise_unref (promise);
+  post_send (post);
+}
+
+static void
+deliver_stats (BridgeMedia *media, Post *post)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (media->last_stats_time != 0 && now > media->last_stats_time && post->bytes_sent >= media->last_bytes_sent)
+    post->stats.send_kbps = (double) (post->bytes_sent - media->last_bytes_sent) * 8.0 * 1000.0
+                            / (double) (now - media->last_stats_time);
+  media->last_bytes_sent = post->bytes_sent;
+  media->last_stats_time = now;
+  post->stats.remb_kbps = (guint) g_atomic_int_get ((gint *) &media->remb_kbps);
+  post->callback (&post->stats, post->user_data);
+}
+
+void
+bridge_media_request_stats (BridgeMedia *media, BridgeStatsCallback callback, gpointer user_data)
+{
+  if (media->session == NULL || media->session->webrtc == NULL)
+    return;
+  Post *post = post_new (media->session, POST_STATS, NULL);
+  post->callback = callback;
+  post->user_data = user_data;
+  GstPromise *promise = gst_promise_new_with_change_func (on_stats, post, NULL);
+  g_signal_emit_by_name (media->session->webrtc, "get-stats", NULL, promise);
+}

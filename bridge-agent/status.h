@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The site's local status: a JSON snapshot (bridge_status_to_json, pure) and a small HTTP server for
+ * the site's staff (BridgeStatusServer, libsoup-3):
+ *   GET  /             the status page (Vietnamese by default, ?lang=en for English) with raise-hand
+ *                      and local-mute buttons; it polls /status.json every second
+ *   GET  /status.json  {state, since, reconnects, rtt_ms, loss, send_kbps, audio_only, last_error, ...}
+ *   POST /mute         body "true"/"false": local microphone mute
+ *   POST /hand         body "true"/"false": raise or lower the hand
+ *
+ * Threads: the server and its hooks run on the agent's main loop.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "reconnect.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  BridgeState state;
+  gint64 since_unix_us;      /* wall-clock time the state was entered */
+  guint reconnects;
+  double rtt_ms;             /* < 0: not measured yet */
+  double loss;               /* fraction 0..1 lost on the way to the mcu; < 0: not measured yet */
+  double send_kbps;          /* what is actually being sent, audio + video */
+  gboolean audio_only;       /* the link is below the floor: video is off */
+  const char *last_error;    /* NULL: none */
+  const char *site_id;
+  const char *room;
+  const char *server;
+  gboolean muted;
+  gboolean hand_raised;
+  guint64 packets_received;  /* RTP packets from the mcu, audio + video */
+  guint64 packets_sent;
+  guint64 frames_received;   /* decoded video frames from the mcu */
+  guint64 audio_buffers_received;
+  guint video_kbps;          /* current video encoder target */
+  guint width, height, framerate;
+} BridgeStatusInfo;
+
+/* (transfer full): the JSON object /status.json serves. */
+char *bridge_status_to_json (const BridgeStatusInfo *info);
+
+typedef struct {
+  void (*get) (BridgeStatusInfo *info, gpointer user_data);
+  void (*set_muted) (gboolean muted, gpointer user_data);
+  void (*set_hand) (gboolean raised, gpointer user_data);
+} BridgeStatusHooks;
+
+typedef struct _BridgeStatusServer BridgeStatusServer;
+
+/* (transfer full): listens on @listen ("127.0.0.1:8089"; port 0 picks one). @hooks must outlive it. */
+BridgeStatusServer *bridge_status_server_new (const char *listen, const char *language,
+                                              const BridgeStatusHooks *hooks, gpointer user_data,
+                                              GError **error);
+void bridge_status_server_free (BridgeStatusServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BridgeStatusServer, bridge_status_server_free)
+/* "http://127.0.0.1:8089/" with the port actually bound. (transfer full) */
+char *bridge_status_server_get_url (BridgeStatusServer *server);
+
+/* Parses "ADDR:PORT" ("[::1]:80" too). (transfer full) or NULL with a message naming the problem. */
+char *bridge_parse_listen (const char *listen, guint16 *port, GError **error);
+
+G_END_DECLS

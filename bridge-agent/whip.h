@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BridgeWhip: the WHIP client (RFC 9725) the agent joins with, over libsoup-3.
+ *
+ *   join   POST {server}/whip/{room}[?name=N]   Content-Type: application/sdp, Authorization: Bearer T
+ *          → 201 Created, Location: session URL (may be relative), body: the SDP answer
+ *   patch  PATCH {session}  Content-Type: application/trickle-ice-sdpfrag (ICE restart / trickle)
+ *          → 200 with the server's fragment (new ufrag/pwd, candidates), or 204
+ *   leave  DELETE {session}
+ * Errors: the server's JSON {"error","detail"} becomes "HTTP 409 room-full: detail" in the GError
+ * (BRIDGE_WHIP_ERROR, code = the HTTP status, or 0 for a network failure).
+ *
+ * The pure helpers (URL building, Location resolution, error text, sdpfrag build/parse) are exposed for
+ * the unit tests.
+ *
+ * Threads: the agent's main loop; callbacks run there.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define BRIDGE_WHIP_ERROR (bridge_whip_error_quark ())
+GQuark bridge_whip_error_quark (void);
+
+typedef struct _BridgeWhip BridgeWhip;
+
+/* (transfer full). @token or @name may be NULL/empty; @timeout_s bounds every request. */
+BridgeWhip *bridge_whip_new (const char *server, const char *room, const char *token, const char *name,
+                             guint timeout_s);
+void bridge_whip_free (BridgeWhip *whip);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BridgeWhip, bridge_whip_free)
+
+/* The async calls complete with a NULL source object; pass @whip to the _finish functions.
+ * POSTs @offer. On success the session URL is remembered (bridge_whip_get_session_url). */
+void bridge_whip_join_async (BridgeWhip *whip, const char *offer, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+/* (transfer full): the SDP answer. */
+char *bridge_whip_join_finish (BridgeWhip *whip, GAsyncResult *result, GError **error);
+
+/* PATCHes @sdpfrag to the session. */
+void bridge_whip_patch_async (BridgeWhip *whip, const char *sdpfrag, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+/* (transfer full): the server's fragment ("" for 204). */
+char *bridge_whip_patch_finish (BridgeWhip *whip, GAsyncResult *result, GError **error);
+
+/* DELETEs the session, if any, without waiting for the answer; forgets it. */
+void bridge_whip_leave (BridgeWhip *whip);
+
+/* DELETEs still on their way (the agent waits for them, bounded, when it stops). */
+guint bridge_whip_get_pending (BridgeWhip *whip);
+
+/* (transfer none) or NULL */
+const char *bridge_whip_get_session_url (BridgeWhip *whip);
+
+/* Pure helpers. All (transfer full). */
+char *bridge_whip_join_url (const char *server, const char *room, const char *name);
+char *bridge_whip_resolve (const char *base, const char *location);
+char *bridge_whip_error_text (guint status, const char *body, gsize len);
+
+typedef struct {
+  char *ufrag;
+  char *pwd;
+  char *mid;
+  GPtrArray *candidates; /* char*: "candidate:..." without "a=" */
+} BridgeIceFragment;
+
+void bridge_ice_fragment_clear (BridgeIceFragment *fragment);
+char *bridge_ice_fragment_build (const BridgeIceFragment *fragment);
+gboolean bridge_ice_fragment_parse (const char *text, BridgeIceFragment *fragment, GError **error);
+
+G_END_DECLS
