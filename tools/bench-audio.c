@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench-audio: what the audio mixer costs for K sites. Synthesizes speech-like audio at start (a
+ * glottal pulse train through vowel formant resonators, syllable-rate envelope, talk spurts and
+ * pauses; one voice per active talker), encodes it once with libopus like a browser would (32 kbit/s,
+ * in-band FEC), and the near-silent rest as low-level noise with RFC 6464 levels. Then, for each K, a
+ * mixer with K sites is fed those packets for --seconds of simulated time (as fast as possible, or in
+ * real time with --realtime) and the tool prints CPU seconds per second of audio and the per-tick
+ * time of mcu_audio_mixer_tick() (p50/p99/max over every tick of the run).
+ *
+ *   build/tools/bench-audio [--sites 10,50,100] [--active 3] [--seconds 30] [--realtime]
+ *                           [--no-levels] [--loss PERCENT] [--talkers N] [--complexity C]
+ *
+ * Threads: one; the mixer runs on it as it would on a room's media thread.
+ */
+#include "media/audio-mixer.h"
+
+#include <math.h>
+#include <opus.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RATE 48000
+#define FRAME 960
+#define TICK_US 20000
+#define LOOP_SECONDS 10
+#define LOOP_FRAMES (LOOP_SECONDS * RATE / FRAME)
+
+typedef struct {
+  guint8 data[400];
+  guint16 len;
+  gint16 level;             /* RFC 6464 */
+} Packet;
+
+typedef struct {
+  Packet *packets;          /* LOOP_FRAMES, played in a loop */
+} Track;
+
+typedef struct {
+  gchar *sites;
+  int active;
+  int seconds;
+  gboolean realtime;
+  gboolean no_levels;
+  double loss;
+  int talkers;
+  int complexity;
+} Options;
+
+/* ---- speech-like signal ---- */
+
+typedef struct {
+  double b0, a1, a2, y1, y2;
+} Resonator;
+
+static void
+resonator_set (Resonator *r, double freq, double bandwidth)
+{
+  double radius = exp (-G_PI * bandwidth / RATE);
+
+  r->a1 = 2 * radius * cos (2 * G_PI * freq / RATE);
+  r->a2 = -radius * radius;
+  r->b0 = 1 - radius;
+}
+
+static double
+resonator_run (Resonator *r, double x)
+{
+  double y = r->b0 * x + r->a1 * r->y1 + r->a2 * r->y2;
+
+  r->y2 = r->y1;
+  r->y1 = y;
+  return y;
+}
+
+static const double vowels[5][3] = {
+  { 730, 1090, 2440 }, { 270, 2290, 3010 }, { 300, 870, 2240 }, { 530, 1840, 2480 }, { 570, 840, 2410 },
+};
+
+/* @voice changes pitch and the random pattern of syllables and pauses. Output RMS ~ -20 dBov in speech. */
+static void
+synthesize (float *out, guint n, guint voice)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1000 + voice);
+  Resonator formants[3] = { 0 };
+  double f0_base = 95 + 35 * (voice % 4), phase = 0, syllable_pos = 1, syllable_len = 1;
+  guint spurt_left = 0, pause_left = 0, vowel = 0;
+  double gain = 0;
+
+  for (guint i = 0; i < n; i++) {
+    if (spurt_left == 0 && pause_left == 0) {
+      spurt_left = (guint) g_rand_int_range (rand, RATE * 3 / 2, RATE * 4);
+      pause_left = (guint) g_rand_int_range (rand, RATE * 3 / 10, RATE * 6 / 5);
+    }
+    if (syllable_pos >= syllable_len) {
+      syllable_pos = 0;
+      syllable_len = g_rand_double_range (rand, 0.15, 0.3) * RATE;
+      vowel = (guint) g_rand_int_range (rand, 0, 5);
+      for (guint f = 0; f < 3; f++)
+        resonator_set (&formants[f], vowels[vowel][f] * g_rand_double_range (rand, 0.9, 1.1), 80 + 40 * f);
+    }
+    double env = spurt_left > 0 ? pow (sin (G_PI * syllable_pos / syllable_len), 2) : 0.0;
+    double f0 = f0_base * (1 + 0.15 * sin (2 * G_PI * 0.7 * i / RATE + voice));
+    phase += f0 / RATE;
+    double excitation = 0;
+    if (phase >= 1) {
+      phase -= 1;
+      excitation = 1;
+    }
+    excitation += 0.03 * (g_rand_double (rand) - 0.5); /* breath */
+    double y = excitation;
+    for (guint f = 0; f < 3; f++)
+      y = resonator_run (&formants[f], y) * 4;
+    gain += (env - gain) * 0.01;
+    out[i] = (float) (y * gain);
+    syllable_pos++;
+    if (spurt_left > 0)
+      spurt_left--;
+    else
+      pause_left--;
+  }
+  double sum = 0;
+  for (guint i = 0; i < n; i++)
+    sum += (double) out[i] * out[i];
+  double scale = 0.1 / MAX (sqrt (sum / n), 1e-9) * 0.75; /* speech at about -20 dBov, pauses included */
+  for (guint i = 0; i < n; i++)
+    out[i] = (float) CLAMP (out[i] * scale, -1.0, 1.0);
+}
+
+static void
+near_silence (float *out, guint n, guint seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  for (guint i = 0; i < n; i++)
+    out[i] = (float) (0.0005 * (g_rand_double (rand) - 0.5)); /* room hiss, about -75 dBov */
+}
+
+static gint16
+rfc6464_level (const float *pcm)
+{
+  double sum = 0;
+
+  for (guint i = 0; i < FRAME; i++)
+    sum += (double) pcm[i] * pcm[i];
+  if (sum <= 0)
+    return 127;
+  return (gint16) CLAMP (lrint (-10 * log10 (sum / FRAME)), 0, 127);
+}
+
+static Track
+encode_track (const float *pcm)
+{
+  int err;
+  OpusEncoder *enc = opus_encoder_create (RATE, 1, OPUS_APPLICATION_VOIP, &err);
+  Track track = { g_new0 (Packet, LOOP_FRAMES) };
+
+  g_assert (enc != NULL);
+  opus_encoder_ctl (enc, OPUS_SET_BITRATE (32000));
+  opus_encoder_ctl (enc, OPUS_SET_INBAND_FEC (1));
+  opus_encoder_ctl (enc, OPUS_SET_PACKET_LOSS_PERC (10));
+  for (guint f = 0; f < LOOP_FRAMES; f++) {
+    Packet *p = &track.packets[f];
+    int len = opus_encode_float (enc, pcm + f * FRAME, FRAME, p->data, sizeof p->data);
+    g_assert (len > 0);
+    p->len = (guint16) len;
+    p->level = rfc6464_level (pcm + f * FRAME);
+  }
+  opus_encoder_destroy (enc);
+  return track;
+}
+
+/* ---- the run ---- */
+
+typedef struct {
+  guint64 bytes, frames;
+} Sink;
+
+static void
+on_deliver (McuAudioSite *site, const guint8 *opus, gsize len, guint32 rtp_ts, gint64 wallclock_us,
+            gpointer user_data)
+{
+  Sink *sink = user_data;
+
+  sink->bytes += len;
+  sink->frames++;
+}
+
+static double
+cpu_seconds (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static gint64
+monotonic_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+compare_ints (const void *a, const void *b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+static void
+wait_until (gint64 deadline_ns)
+{
+  struct timespec ts = { deadline_ns / 1000000000, deadline_ns % 1000000000 };
+
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+    ;
+}
+
+static void
+run (const Options *opt, guint k, const Track *voices, const Track *quiet)
+{
+  McuAudioMixerConfig config;
+  McuAudioMixerCallbacks callbacks = { .deliver = on_deliver };
+  Sink sink = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GRand) rand = g_rand_new_with_seed (k);
+  guint ticks = (guint) opt->seconds * (RATE / FRAME);
+  g_autofree int *tick_us = g_new (int, ticks);
+  g_autofree McuAudioSite **sites = g_new (McuAudioSite *, k);
+  gint64 now = 1700000000000000, start_ns = monotonic_ns ();
+  guint64 decodes = 0, recovered = 0, concealed = 0;
+  McuAudioMixerStats stats;
+  double cpu;
+
+  mcu_audio_mixer_config_init (&config);
+  if (opt->talkers > 0)
+    config.talkers = (guint) opt->talkers;
+  if (opt->complexity >= 0)
+    config.complexity = (guint) opt->complexity;
+  g_autoptr (McuAudioMixer) mixer = mcu_audio_mixer_new (&config, &callbacks, &sink, &error);
+  g_assert_no_error (error);
+  for (guint s = 0; s < k; s++)
+    sites[s] = mcu_audio_mixer_add_site (mixer, s);
+
+  cpu = cpu_seconds ();
+  for (guint t = 0; t < ticks; t++) {
+    for (guint s = 0; s < k; s++) {
+      const Track *track = s < (guint) opt->active ? &voices[s] : quiet;
+      guint frame = (t + s * 37) % LOOP_FRAMES;
+      const Packet *p = &track->packets[frame];
+      gint64 jitter = (gint64) ((s * 7919u + t * 104729u) % 15000u);
+      if (opt->loss > 0 && g_rand_double (rand) * 100 < opt->loss)
+        continue;
+      mcu_audio_site_push (sites[s], p->data, p->len, (guint16) (t + s * 1000), t * FRAME + s * 48000u,
+                           opt->no_levels ? -1 : p->level, now - 15000 + jitter);
+    }
+    gint64 t0 = monotonic_ns ();
+    mcu_audio_mixer_tick (mixer, now);
+    tick_us[t] = (int) ((monotonic_ns () - t0) / 1000);
+    now += TICK_US;
+    if (opt->realtime)
+      wait_until (start_ns + (gint64) (t + 1) * TICK_US * 1000);
+  }
+  cpu = cpu_seconds () - cpu;
+
+  mcu_audio_mixer_get_stats (mixer, &stats);
+  decodes = stats.decodes_total;
+  for (guint s = 0; s < k; s++) {
+    McuAudioSiteStats ss;
+    mcu_audio_site_get_stats (sites[s], &ss);
+    recovered += ss.recovered;
+    concealed += ss.concealed;
+  }
+  qsort (tick_us, ticks, sizeof (int), compare_ints);
+  printf ("%5u  %8.4f  %11d  %11d  %11d  %12.1f  %12.2f  %9" G_GUINT64_FORMAT "  %9" G_GUINT64_FORMAT
+          "  %8.1f\n",
+          k, cpu / opt->seconds, tick_us[ticks / 2], tick_us[MIN (ticks - 1, ticks * 99 / 100)],
+          tick_us[ticks - 1], (double) decodes / ticks, (double) stats.encodes_total / ticks, recovered,
+          concealed, sink.bytes * 8.0 / sink.frames * (RATE / FRAME) / 1000);
+}
+
+int
+main (int argc, char **argv)
+{
+  Options opt = { .active = 3, .seconds = 30, .talkers = 0, .complexity = -1 };
+  GOptionEntry entries[] = {
+    { "sites", 0, 0, G_OPTION_ARG_STRING, &opt.sites, "Comma-separated site counts (10,50,100)", "K,..." },
+    { "active", 0, 0, G_OPTION_ARG_INT, &opt.active, "Sites that talk (3); the rest are near-silent", "N" },
+    { "seconds", 0, 0, G_OPTION_ARG_INT, &opt.seconds, "Simulated seconds per run (30)", "S" },
+    { "realtime", 0, 0, G_OPTION_ARG_NONE, &opt.realtime, "Tick every 20 ms of wall time", NULL },
+    { "no-levels", 0, 0, G_OPTION_ARG_NONE, &opt.no_levels, "Send no RFC 6464 levels (all decoded)", NULL },
+    { "loss", 0, 0, G_OPTION_ARG_DOUBLE, &opt.loss, "Random inbound packet loss, percent (0)", "P" },
+    { "talkers", 0, 0, G_OPTION_ARG_INT, &opt.talkers, "Talkers mixed, N (mixer default 3)", "N" },
+    { "complexity", 0, 0, G_OPTION_ARG_INT, &opt.complexity, "Outbound Opus complexity (mixer default)", "C" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- benchmark the audio mixer");
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) counts = NULL;
+  g_autofree float *pcm = g_new (float, LOOP_FRAMES * FRAME);
+  g_autofree Track *voices = NULL;
+  Track quiet;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || opt.seconds <= 0 || opt.active < 0) {
+    fprintf (stderr, "bench-audio: %s\n", error ? error->message : "bad --seconds or --active");
+    return 2;
+  }
+  counts = g_strsplit (opt.sites ? opt.sites : "10,50,100", ",", -1);
+
+  voices = g_new0 (Track, MAX (opt.active, 1));
+  for (int v = 0; v < opt.active; v++) {
+    synthesize (pcm, LOOP_FRAMES * FRAME, (guint) v);
+    voices[v] = encode_track (pcm);
+  }
+  near_silence (pcm, LOOP_FRAMES * FRAME, 7);
+  quiet = encode_track (pcm);
+
+  printf ("bench-audio: %d s of audio per run, %d talking sites, the rest near-silent (%s RFC 6464 levels),"
+          " %.1f %% loss%s\n", opt.seconds, opt.active, opt.no_levels ? "without" : "with", opt.loss,
+          opt.realtime ? ", real time" : "");
+  printf ("%5s  %8s  %11s  %11s  %11s  %12s  %12s  %9s  %9s  %8s\n", "sites", "cpu_s/s", "tick_p50_us",
+          "tick_p99_us", "tick_max_us", "decodes/tick", "encodes/tick", "recovered", "concealed", "kbit/s");
+  for (guint i = 0; counts[i]; i++) {
+    guint64 k;
+    if (!g_ascii_string_to_unsigned (counts[i], 10, 1, 1000, &k, NULL)) {
+      fprintf (stderr, "bench-audio: '%s' is not a site count (1-1000)\n", counts[i]);
+      return 2;
+    }
+    if ((guint64) opt.active > k)
+      fprintf (stderr, "bench-audio: note: only %u of %d talkers fit in %u sites\n", (guint) k, opt.active,
+               (guint) k);
+    run (&opt, (guint) k, voices, &quiet);
+  }
+  for (int v = 0; v < opt.active; v++)
+    g_free (voices[v].packets);
+  g_free (quiet.packets);
+  g_free (opt.sites);
+  return 0;
+}
