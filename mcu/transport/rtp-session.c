@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * McuRtpSession, RTP half: creation, incoming RTP (validation, SSRC learning, RTX unwrap, RFC 3550
+ * statistics, duplicate detection, NACK list, transport-wide arrival times) and outgoing RTP (SSRC and
+ * sequence stamping, header extensions, bounded history, retransmission). RTCP and timers are in
+ * rtp-session-rtcp.c.
+ *
+ * Threads: everything on the session's one thread (see rtp-session.h). Only mcu_rtp_session_new and
+ * _free allocate; nothing here logs on the packet path.
+ */
+#define G_LOG_DOMAIN "mcu-rtp"
+
+#include <string.h>
+
+#include "rtp-bytes.h"
+#include "rtp-session-private.h"
+
+#define MAX_DROPOUT 3000
+#define NACK_GAP_MAX 200   /* a bigger gap is not worth asking for: a keyframe is cheaper */
+
+static guint
+round_history (guint wanted)
+{
+  guint n = 32;
+
+  if (wanted == 0)
+    wanted = 512;
+  while (n < wanted && n < 8192)
+    n <<= 1;
+  return n;
+}
+
+static void
+init_send (McuRtpSession *s, McuMediaKind kind, guint32 ssrc, guint32 rtx_ssrc, guint8 pt,
+           guint8 rtx_pt, guint clock)
+{
+  SendStream *st = &s->send[kind];
+
+  st->ssrc = ssrc;
+  st->rtx_ssrc = rtx_pt != 0 ? rtx_ssrc : 0;
+  st->pt = pt;
+  st->rtx_pt = rtx_ssrc != 0 ? rtx_pt : 0;
+  st->clock = clock;
+  st->next_seq = (guint16) g_random_int ();
+  st->next_rtx_seq = (guint16) g_random_int ();
+  st->stats.ssrc = ssrc;
+  st->stats.rtt_ms = -1;
+  if (ssrc != 0 && s->config.nack && kind != MCU_MEDIA_AUDIO) {
+    guint n = round_history (s->config.history_packets);
+    st->history = g_new0 (HistorySlot, n);
+    st->history_mask = n - 1;
+  }
+}
+
+static void
+init_recv (McuRtpSession *s, McuMediaKind kind, guint8 pt, guint8 rtx_pt, guint clock)
+{
+  RecvStream *st = &s->recv[kind];
+
+  st->pt = pt;
+  st->rtx_pt = rtx_pt;
+  st->clock = clock;
+  st->ssrc = s->config.remote_ssrc[kind];
+  st->rtx_ssrc = s->config.remote_rtx_ssrc[kind];
+  st->stats.ssrc = st->ssrc;
+  st->last_keyframe_request_us = G_MININT64 / 2;
+}
+
+static void
+apply_defaults (McuRtpSessionConfig *c)
+{
+  if (c->audio_clock == 0)
+    c->audio_clock = 48000;
+  if (c->video_clock == 0)
+    c->video_clock = 90000;
+  if (c->report_interval_ms == 0)
+    c->report_interval_ms = 1000;
+  if (c->nack_max_retries == 0)
+    c->nack_max_retries = 10;
+  if (c->nack_max_age_ms == 0)
+    c->nack_max_age_ms = 1000;
+  if (c->twcc_interval_ms == 0)
+    c->twcc_interval_ms = 50;
+  if (c->keyframe_min_interval_ms == 0)
+    c->keyframe_min_interval_ms = 300;
+  if (c->remb_max_bps == 0)
+    c->remb_max_bps = 2500000;
+  if (c->content_pt == 0)
+    c->content_pt = c->video_pt;
+  if (c->content_rtx_pt == 0)
+    c->content_rtx_pt = c->video_rtx_pt;
+}
+
+McuRtpSession *
+mcu_rtp_session_new (const McuRtpSessionConfig *config, const McuRtpSessionCallbacks *callbacks,
+                     gpointer user_data)
+{
+  McuRtpSession *s = g_new0 (McuRtpSession, 1);
+  McuRtpSessionConfig *c = &s->config;
+
+  *c = *config;
+  s->callbacks = *callbacks;
+  s->user_data = user_data;
+  apply_defaults (c);
+  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++) {
+    if (c->mids[k] != NULL)
+      g_strlcpy (s->mids[k], c->mids[k], sizeof s->mids[k]);
+    c->mids[k] = NULL;  /* not kept: the caller's strings may go */
+  }
+  g_strlcpy (s->cname, c->cname ? c->cname : "mcu", sizeof s->cname);
+  c->cname = NULL;
+  s->rtcp_ssrc = c->local_video_ssrc ? c->local_video_ssrc
+               : c->local_audio_ssrc ? c->local_audio_ssrc
+               : c->local_content_ssrc ? c->local_content_ssrc : g_random_int () | 1;
+  s->ntp_offset_us = g_get_real_time () - g_get_monotonic_time ();
+  s->next_twcc_seq = (guint16) g_random_int ();
+  s->remb_estimate = 300000;
+  s->stats.rtt_ms = -1;
+
+  init_send (s, MCU_MEDIA_AUDIO, c->local_audio_ssrc, 0, c->audio_pt, 0, c->audio_clock);
+  init_send (s, MCU_MEDIA_VIDEO, c->local_video_ssrc, c->local_video_rtx_ssrc, c->video_pt,
+             c->video_rtx_pt, c->video_clock);
+  init_send (s, MCU_MEDIA_CONTENT, c->local_content_ssrc, c->local_content_rtx_ssrc, c->content_pt,
+             c->content_rtx_pt, c->video_clock);
+  init_recv (s, MCU_MEDIA_AUDIO, c->audio_pt, 0, c->audio_clock);
+  init_recv (s, MCU_MEDIA_VIDEO, c->video_pt, c->video_rtx_pt, c->video_clock);
+  init_recv (s, MCU_MEDIA_CONTENT, c->content_pt, c->content_rtx_pt, c->video_clock);
+  s->next_report_us = G_MININT64;  /* first poll sends the first report */
+  s->next_twcc_us = G_MININT64;
+  s->rate_window_start_us = G_MININT64;
+  return s;
+}
+
+void
+mcu_rtp_session_free (McuRtpSession *session)
+{
+  if (session == NULL)
+    return;
+  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++)
+    g_free (session->send[k].history);
+  g_free (session);
+}
+
+/* ---- incoming RTP ---- */
+
+static gboolean
+content_in_use (const McuRtpSession *s)
+{
+  return s->mids[MCU_MEDIA_CONTENT][0] != '\0' || s->config.remote_ssrc[MCU_MEDIA_CONTENT] != 0;
+}
+
+static void
+restart_seq (RecvStream *st)
+{
+  st->started = FALSE;
+  st->have_transit = FALSE;
+  st->n_nacks = 0;
+}
+
+static void
+reset_recv (RecvStream *st, guint32 ssrc)
+{
+  st->ssrc = ssrc;
+  st->stats.ssrc = ssrc;
+  st->have_sr = FALSE;
+  restart_seq (st);
+}
+
+/* Binds an unknown SSRC to a stream: by sdes:mid, else by payload type. */
+static RecvStream *
+learn_ssrc (McuRtpSession *s, const guint8 *packet, const McuRtpHeader *h, gboolean *is_rtx)
+{
+  char mid[MCU_RTP_SESSION_MID_MAX];
+  int kind = -1;
+
+  if (s->config.ext_mid && mcu_rtp_get_mid (packet, h, s->config.ext_mid, mid, sizeof mid) > 0) {
+    for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++)
+      if (s->mids[k][0] != '\0' && strcmp (s->mids[k], mid) == 0)
+        kind = (int) k;
+  }
+  if (kind < 0) {
+    if (h->pt == s->recv[MCU_MEDIA_AUDIO].pt)
+      kind = MCU_MEDIA_AUDIO;
+    else if (content_in_use (s) && s->recv[MCU_MEDIA_VIDEO].ssrc != 0)
+      return NULL;  /* video or content? without a mid we cannot tell */
+    else if (h->pt == s->recv[MCU_MEDIA_VIDEO].pt || h->pt == s->recv[MCU_MEDIA_VIDEO].rtx_pt)
+      kind = MCU_MEDIA_VIDEO;
+    else
+      return NULL;
+  }
+  RecvStream *st = &s->recv[kind];
+  if (st->rtx_pt != 0 && h->pt == st->rtx_pt) {
+    st->rtx_ssrc = h->ssrc;
+    *is_rtx = TRUE;
+  } else if (h->pt == st->pt) {
+    reset_recv (st, h->ssrc);
+    *is_rtx = FALSE;
+  } else {
+    return NULL;
+  }
+  return st;
+}
+
+static RecvStream *
+find_recv (McuRtpSession *s, const guint8 *packet, const McuRtpHeader *h, gboolean *is_rtx)
+{
+  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++) {
+    RecvStream *st = &s->recv[k];
+    if (st->ssrc == h->ssrc && st->ssrc != 0) {
+      *is_rtx = FALSE;
+      return st;
+    }
+    if (st->rtx_ssrc == h->ssrc && st->rtx_ssrc != 0) {
+      *is_rtx = TRUE;
+      return st;
+    }
+  }
+  return learn_ssrc (s, packet, h, is_rtx);
+}
+
+static guint64
+ext_max (const RecvStream *st)
+{
+  return st->cycles + (guint64) st->max_seq;
+}
+
+static gboolean
+bit_get (const RecvStream *st, guint64 ext)
+{
+  guint i = (guint) (ext % RECEIVED_WINDOW);
+  return (st->received_bits[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+bit_set (RecvStream *st, guint64 ext, gboolean on)
+{
+  guint i = (guint) (ext % RECEIVED_WINDOW);
+  if (on)
+    st->received_bits[i / 64] |= G_GUINT64_CONSTANT (1) << (i % 64);
+  else
+    st->received_bits[i / 64] &= ~(G_GUINT64_CONSTANT (1) << (i % 64));
+}
+
+/* The packet's extended sequence number relative to the highest seen. */
+static guint64
+extend_seq (const RecvStream *st, guint16 seq)
+{
+  gint64 ext = (gint64) ext_max (st) + (gint16) (guint16) (seq - st->max_seq);
+  return ext < 0 ? 0 : (guint64) ext;
+}
+
+static void
+drop_nack (RecvStream *st, guint index)
+{
+  st->nacks[index] = st->nacks[--st->n_nacks];
+}
+
+static gboolean
+remove_nack (RecvStream *st, guint16 seq)
+{
+  for (guint i = 0; i < st->n_nacks; i++) {
+    if (st->nacks[i].seq == seq) {
+      drop_nack (st, i);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static guint
+oldest_nack (const RecvStream *st)
+{
+  guint oldest = 0;
+
+  for (guint i = 1; i < st->n_nacks; i++)
+    if (st->nacks[i].first_us < st->nacks[oldest].first_us)
+      oldest = i;
+  return oldest;
+}
+
+static void
+add_nacks (McuRtpSession *s, RecvStream *st, guint16 first, guint n, gint64 now_us)
+{
+  if (n > NACK_GAP_MAX) {
+    st->stats.nack_gave_up += n + st->n_nacks;
+    st->n_nacks = 0;
+    mcu_rtp_session_request_keyframe_internal (s, (McuMediaKind) (st - s->recv), now_us);
+    return;
+  }
+  for (guint i = 0; i < n; i++) {
+    if (st->n_nacks == NACK_LIST_MAX) {
+      drop_nack (st, oldest_nack (st));
+      st->stats.nack_gave_up++;
+    }
+    st->nacks[st->n_nacks++] = (NackEntry) { .seq = (guint16) (first + i), .first_us = now_us };
+  }
+}
+
+/* RFC 3550 A.1 with duplicate detection; FALSE for a duplicate. */
+static gboolean
+update_seq (McuRtpSession *s, RecvStream *st, guint16 seq, gboolean rtx, gint64 now_us,
+            guint64 *ext_out)
+{
+  if (!st->started) {
+    st->started = TRUE;
+    st->max_seq = seq;
+    st->cycles = 0;
+    st->base_seq = seq;
+    st->received = 0;
+    st->expected_prior = st->received_prior = 0;
+    memset (st->received_bits, 0, sizeof st->received_bits);
+  }
+  guint64 ext = extend_seq (st, seq);
+  guint64 top = ext_max (st);
+  gboolean nack = s->config.nack && st != &s->recv[MCU_MEDIA_AUDIO];
+
+  *ext_out = ext;
+  if (ext > top) {
+    guint64 gap = ext - top - 1;
+    if (gap >= MAX_DROPOUT) {
+      restart_seq (st);  /* the sender jumped: start over from here */
+      return update_seq (s, st, seq, rtx, now_us, ext_out);
+    }
+    for (guint64 e = top + 1; e < ext && e < top + 1 + RECEIVED_WINDOW; e++)
+      bit_set (st, e, FALSE);
+    if (nack && gap > 0 && !rtx)
+      add_nacks (s, st, (guint16) (st->max_seq + 1), (guint) gap, now_us);
+    if (seq < st->max_seq)
+      st->cycles += 65536;
+    st->max_seq = seq;
+  } else if (top - ext < RECEIVED_WINDOW && bit_get (st, ext)) {
+    st->stats.duplicates++;
+    return FALSE;
+  } else if (ext < st->base_seq) {
+    st->base_seq = ext;  /* reordered before the first packet we saw */
+  }
+  bit_set (st, ext, TRUE);
+  st->received++;
+  if (ext <= top && st->n_nacks > 0 && remove_nack (st, seq) && rtx)
+    st->stats.recovered++;
+  return TRUE;
+}
+
+static void
+update_jitter (RecvStream *st, guint32 ts, gint64 now_us)
+{
+  gint64 arrival = now_us * (gint64) st->clock / G_USEC_PER_SEC;
+  gint64 transit = (gint64) (guint32) ((guint32) arrival - ts);
+
+  if (st->have_transit) {
+    gint64 d = (gint64) (gint32) (guint32) (transit - st->transit);
+    if (d < 0)
+      d = -d;
+    st->jitter += ((double) d - st->jitter) / 16.0;
+  }
+  st->transit = transit;
+  st->have_transit = TRUE;
+}
+
+static void
+record_twcc (McuRtpSession *s, guint16 seq, gint64 now_us)
+{
+  TwccWindow *w = &s->twcc;
+
+  if (!w->started) {
+    w->started = TRUE;
+    w->max_seq = seq + (gint64) 65536;  /* room below for reordering */
+    w->next_report = w->max_seq;
+    w->arrival_us[w->max_seq & (TWCC_WINDOW - 1)] = now_us;
+    return;
+  }
+  gint64 ext = w->max_seq + (gint16) (guint16) (seq - (guint16) w->max_seq);
+  if (ext < w->next_report || ext <= w->max_seq - TWCC_WINDOW)
+    return;  /* already reported (as lost) or too old */
+  if (ext > w->max_seq) {
+    for (gint64 e = w->max_seq + 1; e < ext && e <= w->max_seq + TWCC_WINDOW; e++)
+      w->arrival_us[e & (TWCC_WINDOW - 1)] = -1;
+    w->max_seq = ext;
+    if (w->next_report <= ext - TWCC_WINDOW)
+      w->next_report = ext - TWCC_WINDOW + 1;
+  }
+  w->arrival_us[ext & (TWCC_WINDOW - 1)] = now_us;
+}
+
+static void
+fill_info (McuRtpSession *s, const guint8 *packet, const McuRtpHeader *h, guint64 ext, gboolean rtx,
+           gint64 now_us, McuRtpInfo *info)
+{
+  gboolean voice = FALSE;
+  int level = s->config.ext_audio_level
+    ? mcu_rtp_get_audio_level (packet, h, s->config.ext_audio_level, &voice) : -1;
+
+  *info = (McuRtpInfo) {
+    .ssrc = h->ssrc, .seq = h->seq, .ts = h->ts, .marker = h->marker, .pt = h->pt,
+    .ext_seq = ext, .payload_offset = h->header_len, .payload_len = h->payload_len,
+    .audio_level = level < 0 ? -1 : level, .voice_activity = voice, .arrival_us = now_us,
+    .retransmitted = rtx,
+  };
+}
+
+void
+mcu_rtp_session_receive_rtp (McuRtpSession *s, guint8 *packet, gsize len, gint64 now_us)
+{
+  McuRtpHeader h;
+  gboolean rtx = FALSE;
+  guint64 ext;
+
+  if (mcu_rtp_parse (packet, len, &h) < 0) {
+    s->stats.malformed_rtp++;
+    return;
+  }
+  if (s->config.twcc && s->config.ext_twcc) {
+    int tseq = mcu_rtp_get_twcc_seq (packet, &h, s->config.ext_twcc);
+    if (tseq >= 0)
+      record_twcc (s, (guint16) tseq, now_us);
+  }
+  RecvStream *st = find_recv (s, packet, &h, &rtx);
+  if (st == NULL) {
+    s->stats.unknown_rtp++;
+    return;
+  }
+  s->window_bytes += len;
+  if (rtx) {
+    if (h.payload_len < 2 || st->ssrc == 0)
+      return;  /* padding-only probe, or RTX before its media stream */
+    len = (gsize) mcu_rtp_rtx_unwrap (packet, len, &h, st->pt, st->ssrc);
+  }
+  if (!update_seq (s, st, h.seq, rtx, now_us, &ext))
+    return;
+  if (!rtx)
+    update_jitter (st, h.ts, now_us);
+  st->stats.packets++;
+  st->stats.bytes += len;
+  st->window_bytes += len;
+  mcu_rtp_session_update_rates (s, now_us);
+  if (st->n_nacks > 0 && !rtx)
+    mcu_rtp_session_send_nacks (s, st, now_us);
+
+  McuRtpInfo info;
+  fill_info (s, packet, &h, ext, rtx, now_us, &info);
+  if (s->callbacks.on_media != NULL)
+    s->callbacks.on_media (s->user_data, (McuMediaKind) (st - s->recv), packet, len, &info);
+}
+
+void
+mcu_rtp_session_report_block (RecvStream *st, gint64 now_us, McuRtcpReportBlock *out)
+{
+  guint64 expected = ext_max (st) - st->base_seq + 1;
+  gint64 lost = (gint64) expected - (gint64) st->received;
+  guint64 expected_interval = expected - st->expected_prior;
+  guint64 received_interval = st->received - st->received_prior;
+  gint64 lost_interval = (gint64) expected_interval - (gint64) received_interval;
+
+  st->expected_prior = expected;
+  st->received_prior = st->received;
+  memset (out, 0, sizeof *out);
+  out->ssrc = st->ssrc;
+  out->cumulative_lost = (gint32) CLAMP (lost, -0x800000, 0x7FFFFF);
+  out->fraction_lost = expected_interval == 0 || lost_interval <= 0
+    ? 0 : (guint8) MIN (255, (lost_interval << 8) / (gint64) expected_interval);
+  out->ext_highest_seq = (guint32) ext_max (st);
+  out->jitter = (guint32) st->jitter;
+  if (st->have_sr) {
+    out->lsr = (guint32) (st->sr_ntp >> 16);
+    out->dlsr = (guint32) ((now_us - st->sr_received_us) * 65536 / G_USEC_PER_SEC);
+  }
+  st->stats.lost = lost;
+  st->stats.fraction_lost = out->fraction_lost / 256.0;
+}
+
+/* ---- NACK ---- */
+
+static gint64
+nack_retry_us (const McuRtpSession *s)
+{
+  if (s->stats.rtt_ms < 0)
+    return 100 * 1000;
+  return CLAMP ((gint64) (s->stats.rtt_ms * 1500), 20 * 1000, 500 * 1000);
+}
+
+/* Sends one NACK with every entry that is due; drops entries past their age or retries. Returns
+ * the next time an entry falls due (G_MAXINT64 when none). */
+gint64
+mcu_rtp_session_send_nacks (McuRtpSession *s, RecvStream *st, gint64 now_us)
+{
+  guint16 seqs[NACK_LIST_MAX];
+  guint n = 0;
+  gint64 retry = nack_retry_us (s), next = G_MAXINT64;
+  gint64 max_age = (gint64) s->config.nack_max_age_ms * 1000;
+
+  for (guint i = 0; i < st->n_nacks;) {
+    NackEntry *e = &st->nacks[i];
+    if (now_us - e->first_us > max_age || e->retries >= s->config.nack_max_retries) {
+      st->stats.nack_gave_up++;
+      drop_nack (st, i);
+      continue;
+    }
+    if (e->sent_us == 0 || now_us - e->sent_us >= retry) {
+      seqs[n++] = e->seq;
+      e->sent_us = now_us;
+      e->retries++;
+    }
+    next = MIN (next, e->sent_us + retry);
+    i++;
+  }
+  if (n == 0 || st->ssrc == 0)
+    return next;
+
+  guint8 fb[RTCP_BUF_SIZE / 2];
+  int len = mcu_rtcp_build_nack (fb, sizeof fb, s->rtcp_ssrc, st->ssrc, seqs, n);
+  if (len > 0) {
+    mcu_rtp_session_send_feedback (s, fb, (gsize) len);
+    st->stats.nack_sent++;
+    st->stats.nack_seqs_sent += n;
+  }
+  return next;
+}
+
+/* ---- outgoing RTP ---- */
+
+static void
+stamp_extensions (McuRtpSession *s, McuMediaKind kind, guint8 *buf, int *len, McuRtpHeader *h,
+                  gint64 now_us)
+{
+  const McuRtpSessionConfig *c = &s->config;
+  guint8 v[3];
+  int r;
+
+  if (c->ext_abs_send_time) {
+    mcu_put_be24 (v, mcu_rtp_abs_send_time_from_us (now_us));
+    if ((r = mcu_rtp_set_extension (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, c->ext_abs_send_time,
+                                    v, 3)) > 0)
+      *len = r;
+  }
+  if (c->twcc && c->ext_twcc) {
+    mcu_put_be16 (v, s->next_twcc_seq);
+    if ((r = mcu_rtp_set_extension (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, c->ext_twcc, v, 2)) > 0) {
+      *len = r;
+      s->next_twcc_seq++;
+    }
+  }
+  if (c->ext_mid && kind < MCU_MEDIA_N_KINDS && s->mids[kind][0] != '\0') {
+    const char *mid = s->mids[kind];
+    if ((r = mcu_rtp_set_extension (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, c->ext_mid,
+                                    (const guint8 *) mid, strlen (mid))) > 0)
+      *len = r;
+  }
+}
+
+int
+mcu_rtp_session_send_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
+                          gint64 now_us)
+{
+  McuRtpHeader h;
+
+  if ((guint) kind >= MCU_MEDIA_N_KINDS || s->send[kind].ssrc == 0)
+    return -ENOENT;
+  if (len > MCU_RTP_MAX_PACKET)
+    return -ENOSPC;
+  if (mcu_rtp_parse (packet, len, &h) < 0)
+    return -EINVAL;
+
+  SendStream *st = &s->send[kind];
+  guint8 *buf = s->scratch;
+  int out_len = (int) len;
+  memcpy (buf, packet, len);
+  mcu_rtp_set_ssrc (buf, st->ssrc);
+  mcu_rtp_set_seq (buf, st->next_seq);
+  stamp_extensions (s, kind, buf, &out_len, &h, now_us);
+
+  if (st->history != NULL) {
+    HistorySlot *slot = &st->history[st->next_seq & st->history_mask];
+    slot->seq = st->next_seq;
+    slot->len = (guint16) out_len;
+    memcpy (slot->data, buf, (gsize) out_len);
+  }
+  st->next_seq++;
+  st->sent_any = TRUE;
+  st->last_ts = h.ts;
+  st->last_send_us = now_us;
+  st->payload_octets += h.payload_len;
+  st->stats.packets++;
+  st->stats.bytes += (guint64) out_len;
+  s->callbacks.send_rtp (s->user_data, buf, (gsize) out_len);
+  return 0;
+}
+
+SendStream *
+mcu_rtp_session_send_stream_by_ssrc (McuRtpSession *s, guint32 ssrc, McuMediaKind *kind)
+{
+  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++) {
+    if (s->send[k].ssrc != 0 && (s->send[k].ssrc == ssrc || s->send[k].rtx_ssrc == ssrc)) {
+      if (kind != NULL)
+        *kind = (McuMediaKind) k;
+      return &s->send[k];
+    }
+  }
+  return NULL;
+}
+
+/* Copies history packet @seq into the scratch buffer (wrapped as RTX when negotiated), with a fresh
+ * transport-wide sequence number, and sends it. */
+void
+mcu_rtp_session_retransmit (McuRtpSession *s, SendStream *st, guint16 seq, gint64 now_us)
+{
+  McuRtpHeader h;
+  HistorySlot *slot = st->history ? &st->history[seq & st->history_mask] : NULL;
+  int len;
+
+  if (slot == NULL || slot->len == 0 || slot->seq != seq
+      || mcu_rtp_parse (slot->data, slot->len, &h) < 0) {
+    st->stats.rtx_misses++;
+    return;
+  }
+  if (st->rtx_ssrc != 0) {
+    len = mcu_rtp_rtx_wrap (s->scratch, MCU_RTP_MAX_PACKET, slot->data, &h, st->rtx_pt,
+                            st->rtx_ssrc, st->next_rtx_seq);
+    if (len < 0 || mcu_rtp_parse (s->scratch, (gsize) len, &h) < 0) {
+      st->stats.rtx_misses++;
+      return;
+    }
+    st->next_rtx_seq++;
+  } else {
+    len = (int) slot->len;
+    memcpy (s->scratch, slot->data, slot->len);
+  }
+  stamp_extensions (s, MCU_MEDIA_N_KINDS, s->scratch, &len, &h, now_us);
+  st->stats.retransmitted++;
+  s->callbacks.send_rtp (s->user_data, s->scratch, (gsize) len);
+}
+
+void
+mcu_rtp_session_update_rates (McuRtpSession *s, gint64 now_us)
+{
+  gint64 elapsed = now_us - s->rate_window_start_us;
+
+  if (s->rate_window_start_us == G_MININT64) {
+    s->rate_window_start_us = now_us;
+    return;
+  }
+  if (elapsed < RATE_WINDOW_US)
+    return;
+  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++) {
+    RecvStream *st = &s->recv[k];
+    st->stats.bitrate_bps = (guint32) MIN (G_MAXUINT32, st->window_bytes * 8 * G_USEC_PER_SEC / elapsed);
+    st->window_bytes = 0;
+  }
+  s->stats.receive_bitrate_bps = (guint32) MIN (G_MAXUINT32, s->window_bytes * 8 * G_USEC_PER_SEC / elapsed);
+  s->window_bytes = 0;
+  s->rate_window_start_us = now_us;
+}
