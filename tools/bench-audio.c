@@ -297,7 +297,7 @@ main (int argc, char **argv)
     { "loss", 0, 0, G_OPTION_ARG_DOUBLE, &opt.loss, "Random inbound packet loss, percent (0)", "P" },
     { "talkers", 0, 0, G_OPTION_ARG_INT, &opt.talkers, "Talkers mixed, N (mixer default 3)", "N" },
     { "complexity", 0, 0, G_OPTION_ARG_INT, &opt.complexity, "Outbound Opus complexity (mixer default)", "C" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- benchmark the audio mixer");
   g_autoptr (GError) error = NULL;
