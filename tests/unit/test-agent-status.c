@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the agent's status: the JSON snapshot (fields, types, nulls) and the local HTTP server
+ * (page in Vietnamese/English, /status.json, mute and hand buttons, JSON errors). */
+#include "status.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+test_json_fields (void)
+{
+  BridgeStatusInfo info = {
+    .state = BRIDGE_STATE_RESTARTING_ICE,
+    .since_unix_us = G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC,
+    .reconnects = 3,
+    .rtt_ms = 123.4,
+    .loss = 0.0512,
+    .send_kbps = 412.6,
+    .audio_only = TRUE,
+    .last_error = "HTTP 503 \"busy\"",
+    .site_id = "abc",
+    .room = "hop-huyen",
+    .packets_received = G_GUINT64_CONSTANT (5000000000),
+  };
+  g_autofree char *text = bridge_status_to_json (&info);
+  g_autoptr (JsonObject) o = parse_object (text);
+
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "restarting-ice");
+  g_assert_cmpstr (json_object_get_string_member (o, "since"), ==, "2023-11-14T22:13:20Z");
+  g_assert_cmpint (json_object_get_int_member (o, "reconnects"), ==, 3);
+  g_assert_cmpfloat (json_object_get_double_member (o, "rtt_ms"), ==, 123.0);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "loss"), 0.051, 1e-9);
+  g_assert_cmpfloat (json_object_get_double_member (o, "send_kbps"), ==, 413.0);
+  g_assert_true (json_object_get_boolean_member (o, "audio_only"));
+  g_assert_cmpstr (json_object_get_string_member (o, "last_error"), ==, "HTTP 503 \"busy\"");
+  g_assert_cmpint (json_object_get_int_member (o, "packets_received"), ==, G_GINT64_CONSTANT (5000000000));
+  g_assert_true (json_object_get_null_member (o, "server"));
+}
+
+static void
+test_json_unknowns_are_null (void)
+{
+  BridgeStatusInfo info = { .state = BRIDGE_STATE_CONNECTING, .rtt_ms = -1, .loss = -1, .send_kbps = -1 };
+  g_autofree char *text = bridge_status_to_json (&info);
+  g_autoptr (JsonObject) o = parse_object (text);
+  const char *required[] = { "state", "since", "reconnects", "rtt_ms", "loss", "send_kbps", "audio_only", "last_error" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (required); i++)
+    g_assert_true (json_object_has_member (o, required[i]));
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "connecting");
+  g_assert_true (json_object_get_null_member (o, "rtt_ms"));
+  g_assert_true (json_object_get_null_member (o, "loss"));
+  g_assert_true (json_object_get_null_member (o, "send_kbps"));
+  g_assert_true (json_object_get_null_member (o, "last_error"));
+  g_assert_false (json_object_get_boolean_member (o, "audio_only"));
+}
+
+typedef struct {
+  gboolean muted, hand;
+  guint gets;
+} Fake;
+
+static void
+fake_get (BridgeStatusInfo *info, gpointer user_data)
+{
+  Fake *fake = user_data;
+  fake->gets++;
+  info->state = BRIDGE_STATE_CONNECTED;
+  info->muted = fake->muted;
+  info->hand_raised = fake->hand;
+}
+
+static void
+fake_mute (gboolean muted, gpointer user_data)
+{
+  ((Fake *) user_data)->muted = muted;
+}
+
+static void
+fake_hand (gboolean raised, gpointer user_data)
+{
+  ((Fake *) user_data)->hand = raised;
+}
+
+static const BridgeStatusHooks hooks = { fake_get, fake_mute, fake_hand };
+
+typedef struct {
+  GMainLoop *loop;
+  GBytes *body;
+} Wait;
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Wait *wait = user_data;
+  wait->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  g_main_loop_quit (wait->loop);
+}
+
+/* One request through the main loop (the server runs on it too). (transfer full) body text */
+static char *
+request (SoupSession *session, const char *method, const char *url, const char *body, guint *status)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Wait wait = { loop, NULL };
+
+  if (body != NULL) {
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "text/plain", bytes);
+  }
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_done, &wait);
+  g_main_loop_run (loop);
+  g_assert_nonnull (wait.body);
+  *status = soup_message_get_status (msg);
+  char *text = g_strndup (g_bytes_get_data (wait.body, NULL), g_bytes_get_size (wait.body));
+  g_bytes_unref (wait.body);
+  return text;
+}
+
+static void
+test_server (void)
+{
+  Fake fake = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BridgeStatusServer) server = bridge_status_server_new ("127.0.0.1:0", "en", &hooks, &fake, &error);
+  g_assert_no_error (error);
+  g_autofree char *base = bridge_status_server_get_url (server);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  guint status = 0;
+  g_assert_true (g_str_has_prefix (base, "http://127.0.0.1:"));
+  g_assert_false (g_str_has_suffix (base, ":0/"));
+
+  g_autofree char *json_url = g_strconcat (base, "status.json", NULL);
+  g_autofree char *json = request (session, "GET", json_url, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_autoptr (JsonObject) o = parse_object (json);
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "connected");
+  g_assert_false (json_object_get_boolean_member (o, "muted"));
+
+  g_autofree char *mute_url = g_strconcat (base, "mute", NULL);
+  g_autofree char *after = request (session, "POST", mute_url, "true", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (fake.muted);
+  g_autoptr (JsonObject) o2 = parse_object (after);
+  g_assert_true (json_object_get_boolean_member (o2, "muted"));
+
+  g_autofree char *hand_url = g_strconcat (base, "hand", NULL);
+  g_autofree char *h = request (session, "POST", hand_url, "true", &status);
+  g_assert_true (fake.hand);
+  g_autofree char *bad = request (session, "POST", hand_url, "please", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_true (fake.hand); /* unchanged */
+  g_autoptr (JsonObject) e = parse_object (bad);
+  g_assert_cmpstr (json_object_get_string_member (e, "error"), ==, "bad-request");
+
+  g_autofree char *wrong = request (session, "DELETE", json_url, NULL, &status);
+  g_assert_cmpuint (status, ==, 405);
+  g_autofree char *nowhere_url = g_strconcat (base, "../etc/passwd", NULL);
+  g_autofree char *nowhere = request (session, "GET", nowhere_url, NULL, &status);
+  g_assert_cmpuint (status, ==, 404);
+
+  g_autofree char *page = request (session, "GET", base, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (page, "Đã kết nối"));       /* Vietnamese text is in the page */
+  g_assert_nonnull (strstr (page, "Raise hand"));       /* and English */
+  g_assert_nonnull (strstr (page, "get('lang')||'en'")); /* the configured default */
+}
+
+static void
+test_server_bad_address (void)
+{
+  Fake fake = { 0 };
+  g_autoptr (GError) error = NULL;
+  BridgeStatusServer *server = bridge_status_server_new ("nowhere", "vi", &hooks, &fake, &error);
+
+  g_assert_null (server);
+  g_assert_nonnull (strstr (error->message, "nowhere"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/agent/status/json-fields", test_json_fields);
+  g_test_add_func ("/agent/status/json-unknowns-null", test_json_unknowns_are_null);
+  g_test_add_func ("/agent/status/server", test_server);
+  g_test_add_func ("/agent/status/server-bad-address", test_server_bad_address);
+  return g_test_run ();
+}
