@@ -44,8 +44,8 @@
 #define HINT_EVERY_TICKS 25
 #define SKIP_MARGIN_DB 10.0   /* RFC 6464 levels are the sender's measure: decode a bit below the floor */
 #define INCUMBENT_BONUS_DB 2.0
-#define LIMITER_CEILING_DBFS -1.0
-#define LIMITER_KNEE_DB 6.0
+#define LIMITER_CEILING_DBFS -2.0  /* Opus overshoots dense loud mixes by ~1 dB: leave room */
+#define LIMITER_KNEE_DB 5.0
 #define LIMITER_RELEASE_MS 80.0
 
 typedef struct {

@@ -49,7 +49,9 @@ typedef struct {
 } McuAudioMixerConfig;
 
 typedef struct {
-  /* The frame @site should hear this tick (shared mix or its own mix-minus). The same @opus buffer is
+  /* Called for every site on every tick (muted ones too: muting stops speaking, not listening).
+   * The frame @site should hear this tick (shared mix or its own mix-minus): 20 ms of mono 48 kHz Opus
+   * (SDP opus/48000/2; mono decodes everywhere). The same @opus buffer is
    * handed to every listener of one stream; it is valid during the call only. @rtp_ts: 48 kHz clock,
    * continuous over the mixer's life and common to all streams (a site switching between shared and
    * mix-minus sees no jump). @wallclock_us: the tick's now_us, the instant this audio is mixed. */
@@ -111,8 +113,11 @@ guint mcu_audio_site_get_id (const McuAudioSite *site);
 
 /* Per packet: no allocation, no logging. @audio_level_dbov: the RFC 6464 level, 0 (loud) .. 127
  * (silence) meaning -level dBov, or -1 when the packet carried none. Returns 0 when buffered, or a
- * negative errno code when the packet is discarded (-EINVAL malformed, -EMSGSIZE too big, -EALREADY
- * duplicate, -ETIME late, -ENOBUFS out of the window); each is counted in the site's stats. */
+ * negative errno code when the packet is discarded (-EINVAL not an Opus packet, -EMSGSIZE too big,
+ * -EALREADY duplicate, -ETIME late); each is counted in the site's stats. A jump in sequence numbers
+ * beyond the buffer (a restarted stream) flushes the buffer and starts again from the new packet.
+ * When the SSRC changes the caller may simply keep pushing: numbers are re-anchored after 200 ms idle
+ * or on such a jump. */
 int mcu_audio_site_push (McuAudioSite *site, const guint8 *opus_payload, gsize len, guint16 seq,
                          guint32 rtp_ts, int audio_level_dbov, gint64 arrival_us);
 

@@ -152,6 +152,10 @@ room_step (Room *room, int drop_peer)
   }
   mcu_audio_mixer_tick (room->mixer, room->now);
   room->now += TICK_US;
+  /* on every tick, not just at the end: one shared encode plus one per selected talker */
+  McuAudioMixerStats stats;
+  mcu_audio_mixer_get_stats (room->mixer, &stats);
+  g_assert_cmpuint (stats.encodes_last_tick, ==, stats.selected + 1);
 }
 
 static void
@@ -403,6 +407,26 @@ test_loss_hints (void)
 }
 
 static void
+test_loud_talkers_do_not_clip (void)
+{
+  Room room;
+  const double f[3] = { 440, 660, 880 };
+  float peak = 0.0f;
+
+  room_init (&room, NULL, 4);
+  for (guint i = 0; i < 3; i++)
+    sender_init (&room.peers[i].sender, f[i], 0.9, FALSE); /* three near full-scale talkers */
+  room_run (&room, 100);
+  for (guint i = 0; i < room.peers[3].heard->len; i++)
+    peak = MAX (peak, fabsf (g_array_index (room.peers[3].heard, float, i)));
+  g_assert_cmpfloat (peak, <, 0.98f);  /* the sum would reach 2.7; even after Opus it stays in range */
+  g_assert_cmpfloat (peak, >, 0.5f);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpfloat (heard_amplitude (&room.peers[3], f[i]), >, 0.1);
+  room_clear (&room);
+}
+
+static void
 test_garbage_and_removal (void)
 {
   Room room;
@@ -449,6 +473,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/mixer/silent-sites-not-decoded", test_silent_sites_not_decoded);
   g_test_add_func ("/audio/mixer/talking-events", test_talking_events);
   g_test_add_func ("/audio/mixer/loss-hints", test_loss_hints);
+  g_test_add_func ("/audio/mixer/loud-talkers-do-not-clip", test_loud_talkers_do_not_clip);
   g_test_add_func ("/audio/mixer/garbage-and-removal", test_garbage_and_removal);
   return g_test_run ();
 }
