@@ -56,6 +56,14 @@ mcu_video_canvas_fill (McuVideoCanvas *c, const McuVideoRect *r, guint8 y, guint
   SetPlane (c->planes[2] + off, c->strides[2], r->width / 2, r->height / 2, v);
 }
 
+void
+mcu_video_canvas_scale (const McuVideoCanvas *src, McuVideoCanvas *dst)
+{
+  I420Scale (src->planes[0], src->strides[0], src->planes[1], src->strides[1], src->planes[2], src->strides[2],
+             src->width, src->height, dst->planes[0], dst->strides[0], dst->planes[1], dst->strides[1],
+             dst->planes[2], dst->strides[2], dst->width, dst->height, kFilterBox);
+}
+
 static void
 scale_into (McuVideoCanvas *c, const McuVideoPicture *p, gint sx, gint sy, gint sw, gint sh,
             const McuVideoRect *d)

@@ -48,6 +48,9 @@ void mcu_video_canvas_free (McuVideoCanvas *canvas);
 /* Draws @n tiles over a fresh background. No allocation. */
 void mcu_video_compose (McuVideoCanvas *canvas, const McuVideoTileDraw *tiles, guint n);
 
+/* Scales the whole of @src into the whole of @dst (box filter: 2:1 and 4:1 are libyuv fast paths). */
+void mcu_video_canvas_scale (const McuVideoCanvas *src, McuVideoCanvas *dst);
+
 /* Fills @rect with the colour (@y, @u, @v). */
 void mcu_video_canvas_fill (McuVideoCanvas *canvas, const McuVideoRect *rect, guint8 y, guint8 u, guint8 v);
 

@@ -40,7 +40,8 @@ draw (const char *text, gint font_px, gint max_width, guint *unknown)
 
   pango_layout_get_pixel_extents (layout, &ink, &logical);
   *unknown = (guint) pango_layout_get_unknown_glyphs_count (layout);
-  gint w = MIN (max_width, logical.width + 2 * pad) & ~1;
+  /* +2: pixel extents round down, and a layout exactly as wide as its text would ellipsize. */
+  gint w = MIN (max_width, logical.width + 2 * pad + 2) & ~1;
   gint h = (logical.height + 2 * pad + 1) & ~1;
   pango_layout_set_width (layout, (w - 2 * pad) * PANGO_SCALE);
   cairo_destroy (cr);

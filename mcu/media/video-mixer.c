@@ -21,10 +21,11 @@
 #include <gio/gio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "video-stream.h"
 
-#define SAMPLES 256
+#define SAMPLES 1024 /* ~40 s of frames at 25 fps */
 
 typedef enum { LABEL_NAME, LABEL_WAITING, LABEL_NO_VIDEO, LABEL_N_KINDS } LabelKind;
 
@@ -65,10 +66,11 @@ typedef struct {
   gint64 now_us;
   McuVideoTileDraw draws[MCU_VIDEO_MAX_TILES];
   guint n_draws;
-  gint64 duration_us;
+  gint64 duration_us, cpu_us;
   gint active;        /* atomic: has receivers */
   gboolean was_active;
   gint64 samples[SAMPLES];
+  gint64 cpu_samples[SAMPLES];
   guint n_samples;
 } TierWorker;
 
@@ -135,6 +137,7 @@ mcu_video_mixer_config_init (McuVideoMixerConfig *c)
   c->sender_min_bps = 150000;
   c->sender_max_bps = 1500000;
   c->sender_hidden_bps = 100000;
+  c->compose_from_top = TRUE;
   c->no_video_text = "không có hình";
 }
 
@@ -321,22 +324,26 @@ mcu_video_mixer_set_tier_active (McuVideoMixer *mixer, guint tier, gboolean has_
     g_atomic_int_set (&mixer->workers[tier].active, has_receivers ? 1 : 0);
 }
 
-static gint64
-percentile (const gint64 *samples, guint n, guint pct)
+static int
+compare_gint64 (const void *a, const void *b)
 {
-  gint64 sorted[SAMPLES];
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return (x > y) - (x < y);
+}
 
+/* Control thread: sorts a copy of the last samples. */
+static void
+percentiles (const gint64 *samples, guint count, gint64 *p50, gint64 *p99)
+{
+  guint n = MIN (count, SAMPLES);
+  g_autofree gint64 *sorted = g_memdup2 (samples, n * sizeof (gint64));
+
+  *p50 = *p99 = 0;
   if (n == 0)
-    return 0;
-  memcpy (sorted, samples, n * sizeof (gint64));
-  for (guint i = 1; i < n; i++) { /* insertion sort: n <= 256, control path */
-    gint64 v = sorted[i];
-    guint j = i;
-    for (; j > 0 && sorted[j - 1] > v; j--)
-      sorted[j] = sorted[j - 1];
-    sorted[j] = v;
-  }
-  return sorted[MIN (n - 1, (n * pct) / 100)];
+    return;
+  qsort (sorted, n, sizeof (gint64), compare_gint64);
+  *p50 = sorted[MIN (n - 1, n * 50 / 100)];
+  *p99 = sorted[MIN (n - 1, n * 99 / 100)];
 }
 
 void
@@ -344,6 +351,12 @@ mcu_video_mixer_get_stats (McuVideoMixer *mixer, McuVideoMixerStats *stats)
 {
   g_mutex_lock (&mixer->lock);
   *stats = mixer->stats;
+  percentiles (mixer->tick_samples, mixer->n_tick_samples, &stats->tick_p50_us, &stats->tick_p99_us);
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    TierWorker *w = &mixer->workers[t];
+    percentiles (w->samples, w->n_samples, &stats->tiers[t].time_p50_us, &stats->tiers[t].time_p99_us);
+    percentiles (w->cpu_samples, w->n_samples, &stats->tiers[t].cpu_p50_us, &stats->tiers[t].cpu_p99_us);
+  }
   g_mutex_unlock (&mixer->lock);
 }
 
@@ -591,16 +604,31 @@ prepare_tier (McuVideoMixer *mixer, TierWorker *w, gint64 now_us)
   }
 }
 
-/* Tier thread (or the ticking thread in manual mode). */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* Tier thread (or the ticking thread in manual mode). With compose_from_top, tier 0's canvas was composed
+ * by the ticking thread and the lower tiers scale it down (read-only while every tier runs). */
 static void
 run_tier (TierWorker *w)
 {
   McuVideoMixer *mixer = w->mixer;
-  gint64 start = g_get_monotonic_time ();
+  gint64 start = g_get_monotonic_time (), cpu_start = thread_cpu_us ();
+  McuVideoCanvas *canvas = mcu_video_tier_canvas (w->tier);
 
-  mcu_video_compose (mcu_video_tier_canvas (w->tier), w->draws, w->n_draws);
+  if (!mixer->config.compose_from_top)
+    mcu_video_compose (canvas, w->draws, w->n_draws);
+  else if (w->index > 0)
+    mcu_video_canvas_scale (mcu_video_tier_canvas (mixer->workers[0].tier), canvas);
   mcu_video_tier_encode (w->tier, w->now_us, mixer->callbacks.on_packet, mixer->user_data);
   w->duration_us = g_get_monotonic_time () - start;
+  w->cpu_us = thread_cpu_us () - cpu_start;
 }
 
 static gpointer
@@ -642,11 +670,11 @@ worker_wait (TierWorker *w)
   g_mutex_unlock (&w->lock);
 }
 
-/* Composes and encodes every active, due tier; in parallel when the workers run. Returns a mask. */
+/* Which tiers run this tick; asks for a key frame on tiers that just got receivers. */
 static guint
-run_tiers (McuVideoMixer *mixer, gint64 now_us)
+due_tiers (McuVideoMixer *mixer, gint64 now_us)
 {
-  guint ran = 0;
+  guint due = 0;
 
   for (guint t = 0; t < mixer->n_tiers; t++) {
     TierWorker *w = &mixer->workers[t];
@@ -654,19 +682,42 @@ run_tiers (McuVideoMixer *mixer, gint64 now_us)
     if (active && !w->was_active)
       mcu_video_tier_request_keyframe (w->tier); /* new receivers need a key frame to start */
     w->was_active = active;
-    if (!active || !mcu_video_tier_due (w->tier, now_us))
+    if (active && mcu_video_tier_due (w->tier, now_us))
+      due |= 1u << t;
+  }
+  return due;
+}
+
+/* Composes and encodes every active, due tier; in parallel when the workers run. Returns a mask. */
+static guint
+run_tiers (McuVideoMixer *mixer, gint64 now_us)
+{
+  guint due = due_tiers (mixer, now_us);
+  gboolean from_top = mixer->config.compose_from_top;
+
+  if (due == 0)
+    return 0;
+  if (from_top) {
+    TierWorker *top = &mixer->workers[0];
+    prepare_tier (mixer, top, now_us);
+    mcu_video_compose (mcu_video_tier_canvas (top->tier), top->draws, top->n_draws);
+  }
+  for (guint t = 0; t < mixer->n_tiers; t++) {
+    TierWorker *w = &mixer->workers[t];
+    if (!(due & (1u << t)))
       continue;
-    prepare_tier (mixer, w, now_us);
-    ran |= 1u << t;
+    if (!from_top)
+      prepare_tier (mixer, w, now_us);
+    w->now_us = now_us;
     if (w->thread)
       worker_post (w);
     else
       run_tier (w);
   }
   for (guint t = 0; t < mixer->n_tiers; t++)
-    if ((ran & (1u << t)) && mixer->workers[t].thread)
+    if ((due & (1u << t)) && mixer->workers[t].thread)
       worker_wait (&mixer->workers[t]);
-  return ran;
+  return due;
 }
 
 /* ---- the tick: statistics ------------------------------------------------------------------------- */
@@ -676,8 +727,8 @@ publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
 {
   McuVideoMixerStats *s = &mixer->stats;
 
-  mixer->tick_samples[mixer->n_tick_samples++ % SAMPLES] = tick_us;
   g_mutex_lock (&mixer->lock);
+  mixer->tick_samples[mixer->n_tick_samples++ % SAMPLES] = tick_us;
   s->ticks = mixer->ticks;
   s->decoded_frames = mixer->decoded;
   s->keyframe_requests = mixer->keyframe_requests;
@@ -693,8 +744,6 @@ publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
       s->queue_dropped += mcu_video_stream_queue_dropped (streams[k]);
     }
   }
-  s->tick_p50_us = percentile (mixer->tick_samples, MIN (mixer->n_tick_samples, SAMPLES), 50);
-  s->tick_p99_us = percentile (mixer->tick_samples, MIN (mixer->n_tick_samples, SAMPLES), 99);
   s->layout = mixer->seats.kind;
   s->presenter = mixer->presenter;
   s->main_talker = mixer->talker.current;
@@ -702,14 +751,12 @@ publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
   for (guint t = 0; t < mixer->n_tiers; t++) {
     TierWorker *w = &mixer->workers[t];
     McuVideoTierStats ts;
-    if (ran & (1u << t))
+    if (ran & (1u << t)) {
+      w->cpu_samples[w->n_samples % SAMPLES] = w->cpu_us;
       w->samples[w->n_samples++ % SAMPLES] = w->duration_us;
+    }
     mcu_video_tier_get_stats (w->tier, &ts);
-    s->tiers[t] = (McuVideoTierSummary) {
-      ts.frames, ts.keyframes, ts.bytes, ts.errors,
-      percentile (w->samples, MIN (w->n_samples, SAMPLES), 50),
-      percentile (w->samples, MIN (w->n_samples, SAMPLES), 99),
-    };
+    s->tiers[t] = (McuVideoTierSummary) { .frames = ts.frames, .keyframes = ts.keyframes, .bytes = ts.bytes, .errors = ts.errors };
   }
   g_mutex_unlock (&mixer->lock);
 }

@@ -42,6 +42,7 @@ typedef struct {
   guint sender_min_bps;             /* bitrate advised for the smallest tile */
   guint sender_max_bps;             /* cap of the advice for the largest tile */
   guint sender_hidden_bps;          /* advice for sites not in view */
+  gboolean compose_from_top;        /* compose the top tier, scale it down for the others (cheaper) */
   const char *no_video_text;        /* the mark under a silent site's name (borrowed, copied at new) */
 } McuVideoMixerConfig;
 
@@ -62,8 +63,10 @@ typedef struct {
   guint64 keyframes;
   guint64 bytes;
   guint64 errors;
-  gint64 time_p50_us; /* compose + encode per output frame, over the last 256 frames */
+  gint64 time_p50_us; /* compose + encode per output frame (wall), over the last 1024 frames */
   gint64 time_p99_us;
+  gint64 cpu_p50_us;  /* the same in the worker's CPU time: unaffected by other processes */
+  gint64 cpu_p99_us;
 } McuVideoTierSummary;
 
 typedef struct {

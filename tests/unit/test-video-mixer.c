@@ -330,11 +330,14 @@ expect_tiles (Fixture *fx, McuVideoLayoutKind kind, const Colour *want, guint n)
 }
 
 static void
-test_grid_talker_layout_remove (void)
+test_grid_talker_layout_remove (gconstpointer data)
 {
   Fixture fx;
+  McuVideoMixerConfig config;
 
-  fixture_setup (&fx, NULL);
+  config_for_tests (&config);
+  config.compose_from_top = GPOINTER_TO_INT (data);
+  fixture_setup (&fx, &config);
   add_site (&fx, 11, RED);
   McuVideoSite *green = add_site (&fx, 12, GREEN)->site;
   add_site (&fx, 13, BLUE);
@@ -577,7 +580,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/video/mixer/grid-talker-layout-remove", test_grid_talker_layout_remove);
+  g_test_add_data_func ("/video/mixer/grid-talker-layout-remove/from-top", GINT_TO_POINTER (TRUE),
+                        test_grid_talker_layout_remove);
+  g_test_add_data_func ("/video/mixer/grid-talker-layout-remove/per-tier", GINT_TO_POINTER (FALSE),
+                        test_grid_talker_layout_remove);
   g_test_add_func ("/video/mixer/not-in-view-not-decoded", test_not_in_view_not_decoded);
   g_test_add_func ("/video/mixer/presentation", test_presentation);
   g_test_add_func ("/video/mixer/placeholders", test_placeholders);

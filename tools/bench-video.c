@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench-video: the video mixer under load. S sites replay pre-encoded VP8 640x360 (made at start from a
+ * moving synthetic pattern, 4 variants) through the real depacketizer at 25 fps from one "media" thread;
+ * the mixer runs its own threads with every tier active. For each layout and S it prints CPU seconds per
+ * second (whole process: media thread + video threads), decodes per second, encodes per tier and the
+ * compose+encode time per output frame (p50/p99), and the tick (decode + compose + encode) p50/p99.
+ * Also compares composing each tier against composing 1280x720 and scaling it down.
+ * Receivers are not simulated: every receiver of a tier gets the same payloads (only SRTP differs).
+ *
+ *   build-video/tools/bench-video [--seconds 30] [--sites 16,50,100] [--layouts 4x4,1+7] [--png FILE]
+ */
+#include <cairo.h>
+#include <libyuv.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+#include <vpx/vpx_encoder.h>
+
+#include "media/video-compose.h"
+#include "media/video-mixer.h"
+#include "media/vp8-depay.h"
+#include "media/vp8-pay.h"
+
+#define W 640
+#define H 360
+#define FPS 25
+#define FRAMES 100 /* 4 s loop; frame 0 is the only key frame */
+#define VARIANTS 4
+#define MAX_SITES 200
+
+typedef struct {
+  guint8 *data;
+  guint16 len;
+  gboolean marker;
+} Packet;
+
+typedef struct {
+  GArray *packets[FRAMES]; /* Packet */
+} Sequence;
+
+typedef struct {
+  McuVideoSite *site;
+  const Sequence *seq;
+  guint frame;
+  guint16 rtp_seq;
+  guint32 ts;
+  gint keyframe_wanted;
+} BenchSite;
+
+typedef struct {
+  BenchSite sites[MAX_SITES];
+  guint n_sites;
+  gint stop;
+  guint64 bytes[MCU_VIDEO_MAX_TIERS];
+  McuVideoMixer *mixer;
+  guint8 *png_planes[3];
+  gint png_w, png_h, png_stride;
+  gint want_png;
+  McuVp8Depay *png_depay;
+  vpx_codec_ctx_t png_decoder;
+} Bench;
+
+/* A moving pattern: a diagonal gradient that scrolls, a bouncing box, a tint per variant. */
+static void
+draw_pattern (vpx_image_t *img, guint variant, guint n)
+{
+  gint bx = (gint) ((n * 9) % (W - 120)), by = (gint) ((n * 5 + variant * 40) % (H - 120));
+
+  for (gint y = 0; y < H; y++) {
+    guint8 *row = img->planes[0] + y * img->stride[0];
+    for (gint x = 0; x < W; x++) {
+      gboolean box = x >= bx && x < bx + 120 && y >= by && y < by + 120;
+      row[x] = box ? 235 : (guint8) (40 + ((x + y + n * 6) & 127));
+    }
+  }
+  for (gint y = 0; y < H / 2; y++)
+    for (gint x = 0; x < W / 2; x++) {
+      img->planes[1][y * img->stride[1] + x] = (guint8) (90 + variant * 30 + ((x + n) & 15));
+      img->planes[2][y * img->stride[2] + x] = (guint8) (200 - variant * 30 + ((y - n) & 15));
+    }
+}
+
+static void
+store_frame (Sequence *seq, guint n, const vpx_codec_cx_pkt_t *pkt, guint16 pid)
+{
+  McuVp8Pay pay;
+  guint8 buf[1200];
+  gboolean marker;
+  int len;
+
+  mcu_vp8_pay_init (&pay, pkt->data.frame.buf, pkt->data.frame.sz, pid, FALSE);
+  while ((len = mcu_vp8_pay_next (&pay, buf, sizeof buf, &marker)) > 0) {
+    Packet p = { g_memdup2 (buf, (gsize) len), (guint16) len, marker };
+    g_array_append_val (seq->packets[n], p);
+  }
+}
+
+static void
+encode_sequence (Sequence *seq, guint variant)
+{
+  vpx_codec_enc_cfg_t cfg;
+  vpx_codec_ctx_t codec;
+  vpx_image_t *img = vpx_img_alloc (NULL, VPX_IMG_FMT_I420, W, H, 16);
+
+  vpx_codec_enc_config_default (vpx_codec_vp8_cx (), &cfg, 0);
+  cfg.g_w = W;
+  cfg.g_h = H;
+  cfg.g_timebase = (struct vpx_rational) { 1, 90000 };
+  cfg.rc_target_bitrate = 500;
+  cfg.rc_end_usage = VPX_CBR;
+  cfg.g_lag_in_frames = 0;
+  cfg.kf_mode = VPX_KF_DISABLED;
+  vpx_codec_enc_init (&codec, vpx_codec_vp8_cx (), &cfg, 0);
+  vpx_codec_control (&codec, VP8E_SET_CPUUSED, -6);
+  for (guint n = 0; n < FRAMES; n++) {
+    const vpx_codec_cx_pkt_t *pkt;
+    vpx_codec_iter_t iter = NULL;
+    seq->packets[n] = g_array_new (FALSE, FALSE, sizeof (Packet));
+    draw_pattern (img, variant, n);
+    vpx_codec_encode (&codec, img, n * 3600, 3600, n == 0 ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME);
+    while ((pkt = vpx_codec_get_cx_data (&codec, &iter)) != NULL)
+      if (pkt->kind == VPX_CODEC_CX_FRAME_PKT)
+        store_frame (seq, n, pkt, (guint16) n);
+  }
+  vpx_codec_destroy (&codec);
+  vpx_img_free (img);
+}
+
+static void
+on_packet (guint tier, const guint8 *payload, gsize len, guint32 ts, gboolean marker, gboolean key, gpointer user)
+{
+  Bench *b = user;
+
+  __atomic_fetch_add (&b->bytes[tier], len, __ATOMIC_RELAXED);
+  if (tier != 0 || !g_atomic_int_get (&b->want_png))
+    return;
+  /* Tier 0 is only ever called from its own worker: the snapshot decoder needs no lock. */
+  guint16 seq = (guint16) mcu_vp8_depay_stats (b->png_depay)->packets;
+  if (mcu_vp8_depay_push (b->png_depay, payload, len, seq, ts, marker) != MCU_VP8_DEPAY_FRAME)
+    return;
+  gsize flen;
+  const guint8 *frame = mcu_vp8_depay_frame (b->png_depay, &flen, NULL, NULL);
+  vpx_codec_iter_t iter = NULL;
+  vpx_image_t *img;
+  vpx_codec_decode (&b->png_decoder, frame, (unsigned) flen, NULL, 0);
+  while ((img = vpx_codec_get_frame (&b->png_decoder, &iter)) != NULL) {
+    b->png_w = (gint) img->d_w;
+    b->png_h = (gint) img->d_h;
+    for (guint p = 0; p < 3; p++) {
+      gsize size = (gsize) img->stride[p] * (p ? (img->d_h + 1) / 2 : img->d_h);
+      g_free (b->png_planes[p]);
+      b->png_planes[p] = g_memdup2 (img->planes[p], size);
+    }
+    b->png_stride = img->stride[0]; /* the chroma stride is half of it in libvpx's buffers */
+  }
+}
+
+static void
+on_request_keyframe (guint site_id, gboolean content, gpointer user)
+{
+  Bench *b = user;
+
+  if (site_id >= 1 && site_id <= b->n_sites)
+    g_atomic_int_set (&b->sites[site_id - 1].keyframe_wanted, 1);
+}
+
+/* The media thread: every 40 ms, one frame per site through the real push path. */
+static gpointer
+media_main (gpointer data)
+{
+  Bench *b = data;
+  gint64 next = g_get_monotonic_time ();
+  GMutex lock;
+  GCond cond;
+
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  while (!g_atomic_int_get (&b->stop)) {
+    gint64 now = g_get_monotonic_time ();
+    for (guint i = 0; i < b->n_sites; i++) {
+      BenchSite *s = &b->sites[i];
+      if (g_atomic_int_compare_and_exchange (&s->keyframe_wanted, 1, 0))
+        s->frame = 0;
+      GArray *packets = s->seq->packets[s->frame];
+      s->ts += 90000 / FPS;
+      for (guint k = 0; k < packets->len; k++) {
+        Packet *p = &g_array_index (packets, Packet, k);
+        mcu_video_site_push_rtp (s->site, p->data, p->len, s->rtp_seq++, s->ts, p->marker, now);
+      }
+      s->frame = (s->frame + 1) % FRAMES;
+    }
+    next += G_USEC_PER_SEC / FPS;
+    g_mutex_lock (&lock); /* pacing only: nothing signals this condition */
+    while (!g_atomic_int_get (&b->stop) && g_cond_wait_until (&cond, &lock, next))
+      ;
+    g_mutex_unlock (&lock);
+  }
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+  return NULL;
+}
+
+static double
+cpu_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void
+write_png (Bench *b, const char *path)
+{
+  gint stride = b->png_stride, w = b->png_w, h = b->png_h;
+  if (b->png_planes[0] == NULL)
+    return;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
+  cairo_surface_flush (surface);
+  I420ToARGB (b->png_planes[0], stride, b->png_planes[1], stride / 2, b->png_planes[2], stride / 2,
+              cairo_image_surface_get_data (surface), cairo_image_surface_get_stride (surface), w, h);
+  cairo_surface_mark_dirty (surface);
+  cairo_surface_write_to_png (surface, path);
+  cairo_surface_destroy (surface);
+}
+
+static void
+run (const Sequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, const char *png)
+{
+  Bench *b = g_new0 (Bench, 1);
+  McuVideoMixerConfig config;
+  McuVideoMixerCallbacks cb = { on_packet, on_request_keyframe, NULL, NULL };
+  g_autoptr (GError) error = NULL;
+  McuVideoMixerStats s0, s1;
+
+  mcu_video_mixer_config_init (&config);
+  config.layout = layout;
+  b->n_sites = n_sites;
+  b->want_png = png != NULL;
+  b->png_depay = mcu_vp8_depay_new (1 << 20);
+  vpx_codec_dec_cfg_t dcfg = { .threads = 1 };
+  vpx_codec_dec_init (&b->png_decoder, vpx_codec_vp8_dx (), &dcfg, 0);
+  b->mixer = mcu_video_mixer_new (&config, &cb, b, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_sites; i++) {
+    g_autofree char *name = g_strdup_printf ("Trường THCS số %u", i + 1);
+    b->sites[i].site = mcu_video_mixer_add_site (b->mixer, i + 1, name, NULL);
+    b->sites[i].seq = &seqs[i % VARIANTS];
+    b->sites[i].frame = (i * 7) % FRAMES;
+    b->sites[i].rtp_seq = (guint16) (i * 1000);
+  }
+  mcu_video_mixer_set_main_talker (b->mixer, 1);
+  mcu_video_mixer_start (b->mixer, &error);
+  g_assert_no_error (error);
+  GThread *media = g_thread_new ("bench-media", media_main, b);
+  mcu_video_mixer_get_stats (b->mixer, &s0);
+  double cpu0 = cpu_seconds ();
+  gint64 t0 = g_get_monotonic_time ();
+  for (guint sec = 0; sec < seconds; sec++) {
+    g_usleep (G_USEC_PER_SEC); /* the run's clock, not a stand-in for an event */
+    if (sec % 3 == 2) /* the talker changes every 3 s (hold time 2 s) */
+      mcu_video_mixer_set_main_talker (b->mixer, 1 + g_random_int_range (0, (gint) n_sites));
+  }
+  double wall = (g_get_monotonic_time () - t0) / 1e6;
+  double cpu = cpu_seconds () - cpu0;
+  mcu_video_mixer_get_stats (b->mixer, &s1);
+  g_atomic_int_set (&b->stop, 1);
+  g_thread_join (media);
+  g_print ("layout %-4s S=%3u  cpu %.2f s/s  decodes %.0f/s  decoders %u  ticks %" G_GUINT64_FORMAT
+           "  tick p50/p99 %.1f/%.1f ms  dropped %" G_GUINT64_FORMAT "  PLIs %" G_GUINT64_FORMAT "\n",
+           mcu_video_layout_name (layout), n_sites, cpu / wall, (s1.decoded_frames - s0.decoded_frames) / wall,
+           s1.decoders_open, s1.ticks - s0.ticks, s1.tick_p50_us / 1000.0, s1.tick_p99_us / 1000.0,
+           s1.queue_dropped, s1.keyframe_requests);
+  for (guint t = 0; t < s1.n_tiers; t++)
+    g_print ("    tier %u %4dx%-4d encodes %.1f/s (%" G_GUINT64_FORMAT " key)  %.0f kbit/s  compose+encode p50/p99 %.1f/%.1f ms (cpu %.1f/%.1f)\n",
+             t, config.tiers[t].width, config.tiers[t].height, (s1.tiers[t].frames - s0.tiers[t].frames) / wall,
+             s1.tiers[t].keyframes, (s1.tiers[t].bytes - s0.tiers[t].bytes) * 8 / wall / 1000,
+             s1.tiers[t].time_p50_us / 1000.0, s1.tiers[t].time_p99_us / 1000.0,
+             s1.tiers[t].cpu_p50_us / 1000.0, s1.tiers[t].cpu_p99_us / 1000.0);
+  mcu_video_mixer_free (b->mixer);
+  if (png)
+    write_png (b, png);
+  for (guint p = 0; p < 3; p++)
+    g_free (b->png_planes[p]);
+  vpx_codec_destroy (&b->png_decoder);
+  mcu_vp8_depay_free (b->png_depay);
+  g_free (b);
+}
+
+/* Composing each tier from the sources vs composing 1280x720 once and scaling it down to the others. */
+static void
+compare_compose (void)
+{
+  const gint sizes[3][2] = { { 1280, 720 }, { 640, 360 }, { 320, 180 } };
+  McuVideoCanvas *canvas[3];
+  vpx_image_t *img = vpx_img_alloc (NULL, VPX_IMG_FMT_I420, W, H, 16);
+  McuVideoTileDraw tiles[3][16];
+  const guint rounds = 200;
+
+  draw_pattern (img, 0, 0);
+  for (guint c = 0; c < 3; c++) {
+    canvas[c] = mcu_video_canvas_new (sizes[c][0], sizes[c][1]);
+    for (guint i = 0; i < 16; i++) {
+      McuVideoTileDraw *t = &tiles[c][i];
+      memset (t, 0, sizeof *t);
+      t->kind = MCU_VIDEO_TILE_PICTURE;
+      mcu_video_layout_tile_rect (MCU_VIDEO_LAYOUT_4X4, i, sizes[c][0], sizes[c][1], &t->rect);
+      for (guint p = 0; p < 3; p++) {
+        t->picture.planes[p] = img->planes[p];
+        t->picture.strides[p] = img->stride[p];
+      }
+      t->picture.width = W;
+      t->picture.height = H;
+    }
+  }
+  gint64 t0 = g_get_monotonic_time ();
+  for (guint r = 0; r < rounds; r++)
+    for (guint c = 0; c < 3; c++)
+      mcu_video_compose (canvas[c], tiles[c], 16);
+  gint64 t1 = g_get_monotonic_time ();
+  for (guint r = 0; r < rounds; r++) {
+    mcu_video_compose (canvas[0], tiles[0], 16);
+    for (guint c = 1; c < 3; c++)
+      I420Scale (canvas[0]->planes[0], canvas[0]->strides[0], canvas[0]->planes[1], canvas[0]->strides[1],
+                 canvas[0]->planes[2], canvas[0]->strides[2], 1280, 720, canvas[c]->planes[0],
+                 canvas[c]->strides[0], canvas[c]->planes[1], canvas[c]->strides[1], canvas[c]->planes[2],
+                 canvas[c]->strides[2], sizes[c][0], sizes[c][1], kFilterBox);
+  }
+  gint64 t2 = g_get_monotonic_time ();
+  g_print ("compose 4x4 of 640x360 sources, all 3 tiers: per tier %.2f ms; 1280x720 + scale down %.2f ms "
+           "(per output frame set)\n", (t1 - t0) / 1000.0 / rounds, (t2 - t1) / 1000.0 / rounds);
+  for (guint c = 0; c < 3; c++)
+    mcu_video_canvas_free (canvas[c]);
+  vpx_img_free (img);
+}
+
+int
+main (int argc, char **argv)
+{
+  gint seconds = 30;
+  g_autofree char *sites = g_strdup ("16,50,100");
+  g_autofree char *layouts = g_strdup ("4x4,1+7");
+  g_autofree char *png = NULL;
+  GOptionEntry entries[] = {
+    { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "seconds per run (30)", "N" },
+    { "sites", 0, 0, G_OPTION_ARG_STRING, &sites, "site counts (16,50,100)", "LIST" },
+    { "layouts", 0, 0, G_OPTION_ARG_STRING, &layouts, "layouts (4x4,1+7)", "LIST" },
+    { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "write the last tier-0 composite of the last run", "FILE" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- video mixer benchmark");
+  g_autoptr (GError) error = NULL;
+  Sequence seqs[VARIANTS];
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("bench-video: %s\n", error->message);
+    return 2;
+  }
+  for (guint v = 0; v < VARIANTS; v++)
+    encode_sequence (&seqs[v], v);
+  compare_compose ();
+  g_auto (GStrv) layout_list = g_strsplit (layouts, ",", -1);
+  g_auto (GStrv) site_list = g_strsplit (sites, ",", -1);
+  for (guint l = 0; layout_list[l]; l++) {
+    McuVideoLayoutKind kind;
+    if (!mcu_video_layout_parse (layout_list[l], &kind)) {
+      g_printerr ("bench-video: unknown layout '%s'\n", layout_list[l]);
+      return 2;
+    }
+    for (guint s = 0; site_list[s]; s++) {
+      guint64 n = 0;
+      if (!g_ascii_string_to_unsigned (site_list[s], 10, 1, MAX_SITES, &n, NULL)) {
+        g_printerr ("bench-video: site count '%s' must be 1 to %d\n", site_list[s], MAX_SITES);
+        return 2;
+      }
+      gboolean last = !layout_list[l + 1] && !site_list[s + 1];
+      run (seqs, kind, (guint) n, (guint) seconds, last ? png : NULL);
+    }
+  }
+  for (guint v = 0; v < VARIANTS; v++)
+    for (guint n = 0; n < FRAMES; n++) {
+      for (guint k = 0; k < seqs[v].packets[n]->len; k++)
+        g_free (g_array_index (seqs[v].packets[n], Packet, k).data);
+      g_array_unref (seqs[v].packets[n]);
+    }
+  return 0;
+}
