@@ -44,6 +44,8 @@
 #define HINT_EVERY_TICKS 25
 #define SKIP_MARGIN_DB 10.0   /* RFC 6464 levels are the sender's measure: decode a bit below the floor */
 #define INCUMBENT_BONUS_DB 2.0
+#define LOUD_DBOV -30.0       /* above this a site talks whatever its background */
+#define SNR_DB 9.0            /* below it, a site talks when this far above its own background */
 #define LIMITER_CEILING_DBFS -2.0  /* Opus overshoots dense loud mixes by ~1 dB: leave room */
 #define LIMITER_KNEE_DB 5.0
 #define LIMITER_RELEASE_MS 80.0
@@ -188,6 +190,8 @@ mcu_audio_mixer_new (const McuAudioMixerConfig *config, const McuAudioMixerCallb
   mixer->select = (McuAudioSelectConfig) {
     .max_talkers = mixer->config.talkers,
     .noise_floor_dbov = mixer->config.noise_floor_dbov,
+    .loud_dbov = LOUD_DBOV,
+    .snr_db = SNR_DB,
     .hangover_ticks = ms_to_ticks (mixer->config.hangover_ms),
     .talk_start_ticks = ms_to_ticks (mixer->config.talk_start_ms),
     .talk_stop_ticks = ms_to_ticks (mixer->config.talk_stop_ms),

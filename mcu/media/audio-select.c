@@ -6,6 +6,9 @@
  * louder new talker displaces it, a pause alone does not. Sitting talkers get a small bonus
  * (incumbent_bonus_db): a challenger must be clearly louder, not just equal. Remaining ties go to the
  * site selected longest, then to the one that joined first.
+ * A site is active when its level is above the room's noise floor and either loud outright or clearly
+ * above its own background (a per-site minimum tracker: follows drops at once, rises 1.25 dB/s), so
+ * a fan or a hissing microphone just above the floor does not take a talker's place.
  * Talking events use their own hysteresis (talk_start / talk_stop ticks), independent of the mix.
  * Threads: the mixer's media thread. No allocation: sorting uses the caller's scratch array.
  */
@@ -14,11 +17,12 @@
 #include <stdlib.h>
 
 #define RELEASE_DB_PER_TICK 0.5
+#define NOISE_RISE_DB_PER_TICK 0.025
 
 void
 mcu_audio_talker_init (McuAudioTalker *talker, guint64 order)
 {
-  *talker = (McuAudioTalker) { .score = MCU_AUDIO_SILENCE_DBOV, .order = order };
+  *talker = (McuAudioTalker) { .score = MCU_AUDIO_SILENCE_DBOV, .noise = 0.0, .order = order };
 }
 
 static int
@@ -42,11 +46,23 @@ update_talking (McuAudioTalker *talker, const McuAudioSelectConfig *config, gboo
   return 0;
 }
 
+static gboolean
+is_active (McuAudioTalker *talker, const McuAudioSelectConfig *config, double level_dbov)
+{
+  if (level_dbov < talker->noise)
+    talker->noise = level_dbov;
+  else
+    talker->noise = MIN (level_dbov, talker->noise + NOISE_RISE_DB_PER_TICK);
+  if (level_dbov < config->noise_floor_dbov)
+    return FALSE;
+  return level_dbov >= config->loud_dbov || level_dbov >= talker->noise + config->snr_db;
+}
+
 int
 mcu_audio_talker_update (McuAudioTalker *talker, const McuAudioSelectConfig *config,
                          double level_dbov, gboolean eligible)
 {
-  gboolean active = eligible && level_dbov >= config->noise_floor_dbov;
+  gboolean active = eligible && is_active (talker, config, level_dbov);
 
   if (!eligible) {
     talker->score = MCU_AUDIO_SILENCE_DBOV;

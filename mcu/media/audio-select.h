@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 /* Per-site state the selector keeps (embedded in the site). */
 typedef struct {
   double score;          /* smoothed level, dBov: instant attack, slow release */
+  double noise;          /* the site's background level: follows minima at once, rises slowly */
   guint hang;            /* ticks of hangover left */
   guint64 selected_at;   /* tick it was last selected (ties: the longer-selected wins) */
   guint64 order;         /* join order (last tie-break) */
@@ -25,7 +26,9 @@ typedef struct {
 
 typedef struct {
   guint max_talkers;
-  double noise_floor_dbov;
+  double noise_floor_dbov;    /* never talking below this */
+  double loud_dbov;           /* always talking above this (when above the floor) */
+  double snr_db;              /* in between: talking when this far above the site's own background */
   guint hangover_ticks;
   guint talk_start_ticks;
   guint talk_stop_ticks;

@@ -104,7 +104,8 @@ static void
 room_init (Room *room, guint n, guint max_talkers)
 {
   *room = (Room) {
-    .config = { .max_talkers = max_talkers, .noise_floor_dbov = -50, .hangover_ticks = 25,
+    .config = { .max_talkers = max_talkers, .noise_floor_dbov = -50, .loud_dbov = -30, .snr_db = 9,
+                .hangover_ticks = 25,
                 .talk_start_ticks = 5, .talk_stop_ticks = 40, .incumbent_bonus_db = 2.0 },
     .n = n,
   };
@@ -158,6 +159,28 @@ test_select_noise_floor (void)
     g_assert_cmphex (room_tick (&room, hiss), ==, 0);
   g_assert_cmphex (room_tick (&room, one), ==, 1u << 2);
   g_assert_cmpuint (room.n_events, ==, 0);
+}
+
+static void
+test_select_steady_background (void)
+{
+  Room room;
+  double levels[2];
+  guint selected_0 = 0, selected_1 = 0;
+
+  room_init (&room, 2, 3);
+  for (guint t = 0; t < 500; t++) {
+    levels[0] = -45;                             /* a fan: above the floor, never changing */
+    levels[1] = (t / 5) % 2 ? -40 : -65;         /* quiet speech with pauses between syllables */
+    guint mask = room_tick (&room, levels);
+    selected_0 += mask & 1;
+    selected_1 += (mask >> 1) & 1;
+  }
+  g_assert_cmpuint (selected_0, ==, 0);
+  g_assert_cmpuint (selected_1, >=, 495);
+  /* someone speaks over the fan */
+  levels[0] = -35;
+  g_assert_cmphex (room_tick (&room, levels) & 1, ==, 1);
 }
 
 static void
@@ -268,6 +291,7 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/limiter/garbage", test_limiter_garbage);
   g_test_add_func ("/audio/select/loudest", test_select_loudest);
   g_test_add_func ("/audio/select/noise-floor", test_select_noise_floor);
+  g_test_add_func ("/audio/select/steady-background", test_select_steady_background);
   g_test_add_func ("/audio/select/hangover", test_select_hangover);
   g_test_add_func ("/audio/select/displaced-in-hangover", test_select_displaced_in_hangover);
   g_test_add_func ("/audio/select/ties", test_select_ties);
