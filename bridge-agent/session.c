@@ -531,6 +531,21 @@ nice_agent_of (BridgeSession *session, guint *stream_id, GError **error)
   return agent;
 }
 
+/* The BUNDLE tag (first m= section's mid, "audio0" for webrtcbin): the fragment's m= section names it. */
+static char *
+bundle_mid (BridgeSession *session)
+{
+  GstWebRTCSessionDescription *local = NULL;
+  char *mid = NULL;
+
+  g_object_get (session->webrtc, "local-description", &local, NULL);
+  if (local != NULL && gst_sdp_message_medias_len (local->sdp) > 0)
+    mid = g_strdup (gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (local->sdp, 0), "mid"));
+  if (local != NULL)
+    gst_webrtc_session_description_free (local);
+  return mid ? mid : g_strdup ("0");
+}
+
 gboolean
 bridge_media_restart_ice (BridgeMedia *media, BridgeIceFragment *local, GError **error)
 {
@@ -552,7 +567,7 @@ bridge_media_restart_ice (BridgeMedia *media, BridgeIceFragment *local, GError *
   memset (local, 0, sizeof *local);
   local->ufrag = ufrag;
   local->pwd = pwd;
-  local->mid = g_strdup ("0");
+  local->mid = bundle_mid (media->session);
   local->candidates = g_ptr_array_new_with_free_func (g_free);
   GSList *candidates = nice_agent_get_local_candidates (agent, stream, NICE_COMPONENT_TYPE_RTP);
   for (GSList *l = candidates; l != NULL; l = l->next) {
