@@ -161,18 +161,19 @@ int
 mcu_audio_jitter_push (McuAudioJitter *jitter, const guint8 *data, gsize len, guint16 seq,
                        guint32 rtp_ts, int level, gint64 arrival_us)
 {
-  int samples = data && len > 0 ? opus_packet_get_nb_samples (data, (opus_int32) len, 48000) : -1;
+  int samples;
   gint64 eseq, ets;
   McuAudioSlot *slot;
   int ret;
 
-  if (samples <= 0 || samples > MCU_AUDIO_MAX_PACKET_SAMPLES) {
-    jitter->counters.dropped++;
-    return -EINVAL;
-  }
   if (len > MCU_AUDIO_MAX_PAYLOAD) {
     jitter->counters.dropped++;
     return -EMSGSIZE;
+  }
+  samples = data && len > 0 ? opus_packet_get_nb_samples (data, (opus_int32) len, 48000) : -1;
+  if (samples <= 0 || samples > MCU_AUDIO_MAX_PACKET_SAMPLES) {
+    jitter->counters.dropped++;
+    return -EINVAL;
   }
   if (!jitter->have_ref) {
     jitter->next_seq = seq;
