@@ -119,14 +119,18 @@ parse_number (const char *s, guint64 max, guint64 *out)
   return g_ascii_isdigit (*s) && g_ascii_string_to_unsigned (s, 10, 0, max, out, NULL);
 }
 
+/* Compared as numbers: "0100" in an m= line is payload type 100, as the rtpmap lookup reads it. */
 static gboolean
 has_format (const McuSdp *sdp, guint media, guint pt)
 {
   const char *const *formats = mcu_sdp_media_get_formats (sdp, media);
-  char text[8];
 
-  g_snprintf (text, sizeof text, "%u", pt);
-  return formats != NULL && g_strv_contains (formats, text);
+  for (guint i = 0; formats != NULL && formats[i] != NULL; i++) {
+    guint64 n = 0;
+    if (parse_number (formats[i], 127, &n) && n == pt)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 /* ---- rtpmap / fmtp / rtcp-fb ---- */
