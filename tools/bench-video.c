@@ -349,7 +349,7 @@ main (int argc, char **argv)
     { "sites", 0, 0, G_OPTION_ARG_STRING, &sites, "site counts (16,50,100)", "LIST" },
     { "layouts", 0, 0, G_OPTION_ARG_STRING, &layouts, "layouts (4x4,1+7)", "LIST" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "write the last tier-0 composite of the last run", "FILE" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- video mixer benchmark");
   g_autoptr (GError) error = NULL;

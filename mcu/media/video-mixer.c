@@ -133,7 +133,7 @@ mcu_video_mixer_config_init (McuVideoMixerConfig *c)
   c->no_video_timeout_ms = 3000;
   c->content_timeout_ms = 5000;
   c->max_frame_bytes = 256 * 1024;
-  c->queue_frames = 3;
+  c->queue_frames = 4;
   c->sender_min_bps = 150000;
   c->sender_max_bps = 1500000;
   c->sender_hidden_bps = 100000;

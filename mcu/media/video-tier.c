@@ -26,7 +26,7 @@ struct _McuVideoTier {
   vpx_image_t image;
   gboolean codec_ready;
   gint64 start_us;
-  gint64 last_frame_us;
+  gint64 next_due_us;
   gint64 last_keyframe_us;
   gint keyframe_wanted; /* atomic */
   guint16 picture_id;
@@ -95,7 +95,7 @@ mcu_video_tier_new (guint index, const McuVideoTierConfig *config, const McuVide
   tier->packet = g_malloc (encoder->max_payload);
   tier->start_us = -1;
   tier->last_keyframe_us = G_MININT64 / 2;
-  tier->last_frame_us = G_MININT64 / 2;
+  tier->next_due_us = 0;
   g_atomic_int_set (&tier->keyframe_wanted, 1);
   if (!setup_codec (tier, error)) {
     mcu_video_tier_free (tier);
@@ -138,9 +138,8 @@ mcu_video_tier_config (const McuVideoTier *tier)
 gboolean
 mcu_video_tier_due (const McuVideoTier *tier, gint64 now_us)
 {
-  /* A tenth of a frame of slack so a tick that fires slightly early does not skip a frame. */
-  gint64 interval = G_USEC_PER_SEC / tier->config.fps;
-  return now_us - tier->last_frame_us >= interval - interval / 10;
+  /* A quarter frame of slack: ticks jitter, and a tick slightly early must not skip a frame. */
+  return now_us >= tier->next_due_us - G_USEC_PER_SEC / tier->config.fps / 4;
 }
 
 void
@@ -196,7 +195,9 @@ mcu_video_tier_encode (McuVideoTier *tier, gint64 now_us, McuVideoTierPacketFunc
   vpx_codec_iter_t iter = NULL;
   int packets = 0;
 
-  tier->last_frame_us = now_us;
+  gint64 interval = G_USEC_PER_SEC / tier->config.fps;
+  /* On schedule, not "one interval after the last frame": a late tick is followed by an early one. */
+  tier->next_due_us = MAX (tier->next_due_us + interval, now_us + interval / 2);
   if (vpx_codec_encode (&tier->codec, &tier->image, pts, duration, flags, VPX_DL_REALTIME) != VPX_CODEC_OK) {
     tier->stats.errors++;
     return -EIO;

@@ -56,6 +56,7 @@ typedef struct {
   guint tier1_packets;
   guint bitrate[64];
   guint layout_changes;
+  McuVideoSeats seats; /* the last seating announced */
 } Fixture;
 
 static Sender *
@@ -132,6 +133,7 @@ on_layout (const McuVideoSeats *seats, gpointer user)
 {
   Fixture *fx = user;
   fx->layout_changes++;
+  fx->seats = *seats;
 }
 
 static void
@@ -521,6 +523,46 @@ test_loss_requests_keyframe (void)
   fixture_teardown (&fx);
 }
 
+static void
+test_rotation_and_hold (void)
+{
+  Fixture fx;
+  McuVideoMixerConfig config;
+  McuVideoMixerStats stats;
+  const Colour colours[] = { RED, GREEN, BLUE, YELLOW, MAGENTA, CYAN };
+
+  config_for_tests (&config);
+  config.rotation_interval_s = 1;
+  config.talker_hold_ms = 2000;
+  fixture_setup (&fx, &config);
+  for (guint i = 0; i < 6; i++)
+    add_site (&fx, 11 + i, colours[i]);
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_2X2);
+  step (&fx, 1);
+  g_assert_cmpuint (fx.seats.tiles[0].site_id, ==, 11);
+  g_assert_cmpuint (fx.seats.tiles[3].site_id, ==, 14);
+  /* After the interval the four rotating tiles move on by four sites. */
+  step (&fx, 25);
+  g_assert_cmpuint (fx.seats.tiles[0].site_id, ==, 15);
+  g_assert_cmpuint (fx.seats.tiles[1].site_id, ==, 16);
+  g_assert_cmpuint (fx.seats.tiles[2].site_id, ==, 11);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_2X2, (Colour[]) { MAGENTA, CYAN, RED, GREEN }, 4);
+
+  /* The first talker takes the tile at once; a second one within the hold time waits. */
+  mcu_video_mixer_set_main_talker (fx.mixer, 13);
+  step (&fx, 1);
+  mcu_video_mixer_set_main_talker (fx.mixer, 14);
+  step (&fx, 10);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.main_talker, ==, 13);
+  g_assert_cmpuint (fx.seats.tiles[0].site_id, ==, 13);
+  step (&fx, 40);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.main_talker, ==, 14);
+  g_assert_cmpuint (fx.seats.tiles[0].site_id, ==, 14);
+  fixture_teardown (&fx);
+}
+
 /* Garbage from the network never reaches the decoder as a frame and never crashes. */
 static void
 test_malformed_input (void)
@@ -589,6 +631,7 @@ main (int argc, char **argv)
   g_test_add_func ("/video/mixer/placeholders", test_placeholders);
   g_test_add_func ("/video/mixer/loss-requests-keyframe", test_loss_requests_keyframe);
   g_test_add_func ("/video/mixer/malformed-input", test_malformed_input);
+  g_test_add_func ("/video/mixer/rotation-and-hold", test_rotation_and_hold);
   g_test_add_func ("/video/mixer/threaded", test_threaded);
   return g_test_run ();
 }
