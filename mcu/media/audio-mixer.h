@@ -11,8 +11,10 @@
  * room's media thread. Callbacks run on that thread, inside mcu_audio_mixer_tick(); they must not add or
  * remove sites or free the mixer.
  *
- * Clocks: every time argument is in microseconds from one caller clock (use g_get_real_time() so that the
- * frame's wallclock_us can go into RTCP SR directly; tests use a synthetic clock).
+ * Clocks: every time argument (arrival_us, now_us) is in microseconds from ONE caller clock that must not
+ * jump: use g_get_monotonic_time() (tests use a synthetic clock). A frame's wallclock_us is on that
+ * clock too; for RTCP SR, add the offset (g_get_real_time() - g_get_monotonic_time()) and convert to
+ * NTP. The video compositor should stamp its frames from the same clock so a receiver can align them.
  */
 #pragma once
 
@@ -36,7 +38,8 @@ typedef struct _McuAudioSite McuAudioSite;
 /* A plain struct; mcu_audio_mixer_config_init() fills the defaults (in brackets). */
 typedef struct {
   guint talkers;               /* N loudest sites mixed [3], 1..MCU_AUDIO_MAX_TALKERS */
-  double noise_floor_dbov;     /* a site below this level is not talking [-50] */
+  double noise_floor_dbov;     /* a site below this level is never talking [-50]; between it and
+                                * -30 dBov a site must also be 9 dB above its own background */
   guint hangover_ms;           /* a talker stays selected this long after going quiet [500] */
   guint talk_start_ms;         /* continuous speech before a "talking" event [100] */
   guint talk_stop_ms;          /* quiet before a "stopped talking" event [800] */
