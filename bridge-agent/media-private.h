@@ -20,7 +20,7 @@ struct _BridgeMedia {
   GstElement *pipeline;
   GstElement *vtee, *atee;      /* capture outputs (RTP), allow-not-linked */
   GstElement *amix;             /* playback mixer: silence + received audio */
-  GstElement *venc, *aenc, *vcaps, *vvalve, *mic;
+  GstElement *venc, *aenc, *vcaps, *vrate, *vvalve, *mic;
   guint bus_watch;
 
   BridgeSession *session;       /* NULL between sessions */

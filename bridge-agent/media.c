@@ -105,8 +105,8 @@ describe (const BridgeMedia *media, GError **error)
   return g_strdup_printf (
     "%s"
     "%s ! queue leaky=downstream max-size-buffers=2 max-size-time=0 max-size-bytes=0 ! videoconvert ! "
-    "videoscale ! videorate drop-only=true ! capsfilter name=vcaps caps=video/x-raw,format=I420,width=%u,"
-    "height=%u,framerate=%u/1 ! valve name=vvalve ! vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr "
+    "videorate drop-only=true ! capsfilter name=vrate caps=video/x-raw,framerate=%u/1 ! videoscale ! "
+    "capsfilter name=vcaps caps=video/x-raw,format=I420,width=%u,height=%u ! valve name=vvalve ! vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr "
     "target-bitrate=%u error-resilient=default+partitions keyframe-max-dist=3000 lag-in-frames=0 threads=2 "
     "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 undershoot=95 max-quantizer=56 "
     "dropframe-threshold=30 ! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! "
@@ -119,7 +119,7 @@ describe (const BridgeMedia *media, GError **error)
     "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,channels=2,format=S16LE ! "
     "audiomixer name=amix min-upstream-latency=400000000 ! audioconvert ! audioresample ! "
     "webrtcechoprobe name=echoprobe ! %s",
-    files, vsrc, c->width, c->height, c->framerate, c->video_kbps * 1000, asrc,
+    files, vsrc, c->framerate, c->width, c->height, c->video_kbps * 1000, asrc,
     c->echo_cancel ? "true" : "false", c->noise_suppression ? "true" : "false",
     c->gain_control ? "true" : "false", c->audio_kbps * 1000, asink);
 }
@@ -161,6 +161,7 @@ find_elements (BridgeMedia *media, GError **error)
   media->venc = gst_bin_get_by_name (bin, "venc");
   media->aenc = gst_bin_get_by_name (bin, "aenc");
   media->vcaps = gst_bin_get_by_name (bin, "vcaps");
+  media->vrate = gst_bin_get_by_name (bin, "vrate");
   media->vvalve = gst_bin_get_by_name (bin, "vvalve");
   media->mic = gst_bin_get_by_name (bin, "mic");
   if (!media->vtee || !media->atee || !media->amix || !media->venc || !media->aenc || !media->vcaps
@@ -234,6 +235,7 @@ bridge_media_free (BridgeMedia *media)
   g_clear_object (&media->venc);
   g_clear_object (&media->aenc);
   g_clear_object (&media->vcaps);
+  g_clear_object (&media->vrate);
   g_clear_object (&media->vvalve);
   g_clear_object (&media->mic);
   g_clear_object (&media->pipeline);
@@ -264,16 +266,28 @@ bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
   counters->audio_buffers_received = media->totals[3];
 }
 
+/* Frame rate and size have a capsfilter each: videorate only ever sees a new rate and videoscale only a
+ * new size, so a change never meets caps that the element in front of it cannot produce. */
+static void
+set_caps_if_changed (GstElement *capsfilter, GstCaps *caps)
+{
+  g_autoptr (GstCaps) old = NULL;
+
+  g_object_get (capsfilter, "caps", &old, NULL);
+  if (old == NULL || !gst_caps_is_equal (old, caps))
+    g_object_set (capsfilter, "caps", caps, NULL);
+}
+
 static void
 set_video_caps (BridgeMedia *media, guint width, guint height, guint framerate)
 {
-  g_autoptr (GstCaps) old = NULL;
-  g_object_get (media->vcaps, "caps", &old, NULL);
-  g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
-                                                  G_TYPE_INT, (int) width, "height", G_TYPE_INT, (int) height,
-                                                  "framerate", GST_TYPE_FRACTION, (int) framerate, 1, NULL);
-  if (old == NULL || !gst_caps_is_equal (old, caps))
-    g_object_set (media->vcaps, "caps", caps, NULL);
+  g_autoptr (GstCaps) rate = gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION, (int) framerate, 1,
+                                                  NULL);
+  g_autoptr (GstCaps) size = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                                                  (int) width, "height", G_TYPE_INT, (int) height, NULL);
+
+  set_caps_if_changed (media->vrate, rate);
+  set_caps_if_changed (media->vcaps, size);
 }
 
 void

@@ -4,7 +4,7 @@
  *
  * One pipeline, two lifetimes:
  *   capture (built once, runs for the whole process; the camera is never reopened)
- *     video: source → convert/scale/rate → capsfilter (ladder) → valve (audio-only) → vp8enc → rtpvp8pay → tee
+ *     video: source → convert → rate → scale (ladder capsfilters) → valve (audio-only) → vp8enc → rtpvp8pay → tee
  *     audio: source → 48 kHz mono → webrtcdsp (AEC/NS/AGC) → volume (mute) → opusenc (FEC) → rtpopuspay → tee
  *   playback tail (built once): silence + received audio → audiomixer → webrtcechoprobe → speakers
  *     (or fakesink / WAV file when headless): the echo canceller always has a far-end reference.
