@@ -344,7 +344,9 @@ update_seq (McuRtpSession *s, RecvStream *st, guint16 seq, gboolean rtx, gint64 
 static void
 update_jitter (RecvStream *st, guint32 ts, gint64 now_us)
 {
-  gint64 arrival = now_us * (gint64) st->clock / G_USEC_PER_SEC;
+  /* in timestamp units, split so that a large clock value cannot overflow */
+  gint64 arrival = (now_us / G_USEC_PER_SEC) * st->clock
+                 + (now_us % G_USEC_PER_SEC) * (gint64) st->clock / G_USEC_PER_SEC;
   gint64 transit = (gint64) (guint32) ((guint32) arrival - ts);
 
   if (st->have_transit) {
@@ -566,6 +568,8 @@ mcu_rtp_session_send_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *pac
   memcpy (buf, packet, len);
   mcu_rtp_set_ssrc (buf, st->ssrc);
   mcu_rtp_set_seq (buf, st->next_seq);
+  if (st->pt != 0)
+    mcu_rtp_set_pt (buf, st->pt);  /* shared encoders: each peer has its own payload numbers */
   stamp_extensions (s, kind, buf, &out_len, &h, now_us);
 
   if (st->history != NULL) {
@@ -632,12 +636,11 @@ mcu_rtp_session_retransmit (McuRtpSession *s, SendStream *st, guint16 seq, gint6
 void
 mcu_rtp_session_update_rates (McuRtpSession *s, gint64 now_us)
 {
-  gint64 elapsed = now_us - s->rate_window_start_us;
-
   if (s->rate_window_start_us == G_MININT64) {
     s->rate_window_start_us = now_us;
     return;
   }
+  gint64 elapsed = now_us - s->rate_window_start_us;
   if (elapsed < RATE_WINDOW_US)
     return;
   for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++) {

@@ -137,7 +137,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuRtpSession, mcu_rtp_session_free)
 void mcu_rtp_session_receive_rtp (McuRtpSession *session, guint8 *packet, gsize len, gint64 now_us);
 /* A decrypted RTCP compound; a malformed one is counted and dropped whole. */
 void mcu_rtp_session_receive_rtcp (McuRtpSession *session, guint8 *packet, gsize len, gint64 now_us);
-/* Sends media of @kind: stamps our SSRC, the next sequence number, abs-send-time / transport-wide
+/* Sends media of @kind: stamps our SSRC, the next sequence number, the negotiated payload type of
+ * @kind (when configured non-zero), abs-send-time / transport-wide
  * sequence / mid extensions when negotiated (and the packet still fits MCU_RTP_MAX_PACKET), keeps a
  * copy for retransmission, calls send_rtp. @packet is not modified. 0, -EINVAL (not RTP),
  * -ENOSPC (too big), -ENOENT (no local SSRC for @kind). */
