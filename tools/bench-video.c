@@ -14,6 +14,7 @@
 #include <libyuv.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <vpx/vp8cx.h>
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
@@ -290,6 +291,47 @@ run (const Sequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint secon
   g_free (b);
 }
 
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* CPU time of decoding one pre-encoded 640x360 frame (the sequence, packets reassembled). */
+static void
+measure_decode (const Sequence *seq)
+{
+  vpx_codec_ctx_t decoder;
+  vpx_codec_dec_cfg_t cfg = { .threads = 1 };
+  guint8 *frame = g_malloc (1 << 20);
+  gint64 cpu = 0;
+  gsize total = 0;
+
+  vpx_codec_dec_init (&decoder, vpx_codec_vp8_dx (), &cfg, 0);
+  for (guint n = 0; n < FRAMES; n++) {
+    gsize len = 0;
+    for (guint k = 0; k < seq->packets[n]->len; k++) {
+      Packet *p = &g_array_index (seq->packets[n], Packet, k);
+      memcpy (frame + len, p->data + MCU_VP8_PAY_DESCRIPTOR_LEN, p->len - MCU_VP8_PAY_DESCRIPTOR_LEN);
+      len += p->len - MCU_VP8_PAY_DESCRIPTOR_LEN;
+    }
+    total += len;
+    gint64 t0 = thread_cpu_us ();
+    vpx_codec_decode (&decoder, frame, (unsigned) len, NULL, 0);
+    vpx_codec_iter_t iter = NULL;
+    while (vpx_codec_get_frame (&decoder, &iter) != NULL)
+      ;
+    cpu += thread_cpu_us () - t0;
+  }
+  g_print ("decode 640x360 VP8 (%.0f kbit/s at 25 fps): %.2f ms CPU per frame\n",
+           total * 8.0 * FPS / FRAMES / 1000, cpu / 1000.0 / FRAMES);
+  vpx_codec_destroy (&decoder);
+  g_free (frame);
+}
+
 /* Composing each tier from the sources vs composing 1280x720 once and scaling it down to the others. */
 static void
 compare_compose (void)
@@ -362,6 +404,7 @@ main (int argc, char **argv)
   }
   for (guint v = 0; v < VARIANTS; v++)
     encode_sequence (&seqs[v], v);
+  measure_decode (&seqs[0]);
   compare_compose ();
   g_auto (GStrv) layout_list = g_strsplit (layouts, ",", -1);
   g_auto (GStrv) site_list = g_strsplit (sites, ",", -1);
