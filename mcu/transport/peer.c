@@ -1,0 +1,903 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * McuPeer: ICE (libnice), DTLS-SRTP (dtls.c, srtp.c) and demultiplexing for one site.
+ *
+ * ICE: a full RFC 8445 agent with trickle, one stream with one component (BUNDLE + rtcp-mux);
+ * controlled in the server role, controlling (regular nomination) in the client role. Host
+ * candidates on the configured addresses, STUN/TURN from the config, optional ICE-TCP, a 1:1 NAT
+ * public address advertised as an extra host candidate. ICE restart keeps the selected pair, so
+ * media does not stop while the new checks run.
+ * DTLS starts when ICE first connects (the client sends its ClientHello; the server answers the
+ * first ClientHello even if its own checks have not finished). Retransmissions run from a
+ * GSource re-armed from DTLSv1_get_timeout; a deadline GSource fails the peer if DTLS has not
+ * finished dtls_timeout_ms after the remote description was set.
+ * Receive path (libnice's recv callback, the peer's context): first byte → STUN (libnice already
+ * answered real checks; counted), DTLS (handshake, alerts), SRTP/SRTCP (copied to a receive
+ * buffer, unprotected in place, handed to on_rtp/on_rtcp); anything else counted and dropped.
+ * Send path: copy into a scratch buffer, protect, nice_agent_send. Neither allocates nor logs.
+ * Threads: everything on the peer's GMainContext (see peer.h).
+ */
+#define G_LOG_DOMAIN "mcu-peer"
+
+#include "peer.h"
+
+#include "demux.h"
+#include "dtls.h"
+#include "ice.h"
+#include "srtp.h"
+
+#include <errno.h>
+#include <nice/agent.h>
+#include <nice/interfaces.h>
+#include <string.h>
+
+#define COMPONENT 1
+#define DEFAULT_STUN_PORT 3478
+#define DEFAULT_DTLS_TIMEOUT_MS 10000
+#define BUFFER_SIZE (MCU_PEER_MAX_PACKET + MCU_SRTP_TRAILER_SPACE)
+
+struct _McuPeer {
+  GMainContext *context;
+  McuPeerRole role;
+  McuCertificate *cert;
+  McuPeerConfig config;
+  McuPeerCallbacks callbacks;
+  gpointer user_data;
+
+  NiceAgent *agent;
+  guint stream_id;
+  char *local_ufrag, *local_pwd;
+  NiceComponentState ice_state;
+  gboolean remote_set;
+  gboolean closed;
+
+  McuDtls *dtls;
+  McuSrtp *srtp;
+  McuSrtpProfile profile;
+  GSource *dtls_timer;    /* DTLS retransmission */
+  GSource *dtls_deadline; /* dtls_timeout_ms */
+
+  McuPeerState state;
+  McuPeerStats stats;     /* counters; strings filled in by mcu_peer_get_stats */
+  guint8 send_buf[BUFFER_SIZE];
+  guint8 recv_buf[BUFFER_SIZE];
+};
+
+G_DEFINE_QUARK (mcu-peer-error-quark, mcu_peer_error)
+
+/* ---- configuration ---- */
+
+void
+mcu_peer_config_init (McuPeerConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  config->stun_port = DEFAULT_STUN_PORT;
+  config->turn_port = DEFAULT_STUN_PORT;
+  config->dtls_timeout_ms = DEFAULT_DTLS_TIMEOUT_MS;
+}
+
+void
+mcu_peer_config_clear (McuPeerConfig *config)
+{
+  g_clear_pointer (&config->ice_addresses, g_strfreev);
+  g_clear_pointer (&config->public_address, g_free);
+  g_clear_pointer (&config->stun_server, g_free);
+  g_clear_pointer (&config->turn_server, g_free);
+  g_clear_pointer (&config->turn_user, g_free);
+  g_clear_pointer (&config->turn_pass, g_free);
+}
+
+static void
+config_copy (McuPeerConfig *dst, const McuPeerConfig *src)
+{
+  *dst = *src;
+  dst->ice_addresses = g_strdupv (src->ice_addresses);
+  dst->public_address = g_strdup (src->public_address);
+  dst->stun_server = g_strdup (src->stun_server);
+  dst->turn_server = g_strdup (src->turn_server);
+  dst->turn_user = g_strdup (src->turn_user);
+  dst->turn_pass = g_strdup (src->turn_pass);
+  if (dst->dtls_timeout_ms == 0)
+    dst->dtls_timeout_ms = DEFAULT_DTLS_TIMEOUT_MS;
+}
+
+const char *
+mcu_peer_state_name (McuPeerState state)
+{
+  static const char *const names[] = { "new", "connecting", "connected", "disconnected",
+                                       "failed", "closed" };
+
+  return (guint) state < G_N_ELEMENTS (names) ? names[state] : "unknown";
+}
+
+/* ---- state ---- */
+
+static gboolean
+is_final (McuPeerState state)
+{
+  return state == MCU_PEER_STATE_FAILED || state == MCU_PEER_STATE_CLOSED;
+}
+
+static void
+set_state (McuPeer *peer, McuPeerState state, const char *reason)
+{
+  if (peer->state == state || is_final (peer->state))
+    return;
+  g_debug ("peer %p: %s -> %s (%s)", (void *) peer, mcu_peer_state_name (peer->state),
+           mcu_peer_state_name (state), reason);
+  peer->state = state;
+  if (peer->callbacks.on_state != NULL)
+    peer->callbacks.on_state (peer, state, reason, peer->user_data);
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+static GSource *
+add_timeout (McuPeer *peer, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, peer, NULL);
+  g_source_attach (source, peer->context);
+  return source;
+}
+
+static void stop_timers (McuPeer *peer);
+
+static void
+fail (McuPeer *peer, const char *reason)
+{
+  stop_timers (peer);
+  set_state (peer, MCU_PEER_STATE_FAILED, reason);
+}
+
+/* ---- DTLS ---- */
+
+static void
+dtls_send (const guint8 *data, gsize len, gpointer user_data)
+{
+  McuPeer *peer = user_data;
+
+  peer->stats.dtls_out++;
+  if (nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) len, (const gchar *) data) < 0)
+    peer->stats.send_failures++; /* no pair yet: the DTLS timer sends the flight again */
+}
+
+static gboolean dtls_timer_fired (gpointer data);
+
+static void
+rearm_dtls_timer (McuPeer *peer)
+{
+  gint64 ms = mcu_dtls_get_timeout_ms (peer->dtls);
+
+  clear_source (&peer->dtls_timer);
+  if (ms >= 0)
+    peer->dtls_timer = add_timeout (peer, (guint) MIN (ms, G_MAXUINT) + 1, dtls_timer_fired);
+}
+
+static void
+dtls_connected (McuPeer *peer)
+{
+  McuSrtpKeys keys;
+  g_autoptr (GError) error = NULL;
+
+  clear_source (&peer->dtls_deadline);
+  if (!mcu_dtls_get_srtp_keys (peer->dtls, &keys) ||
+      (peer->srtp = mcu_srtp_new (&keys, &error)) == NULL) {
+    fail (peer, error != NULL ? error->message : "no SRTP keys");
+    return;
+  }
+  peer->profile = keys.profile;
+  memset (&keys, 0, sizeof keys);
+  if (peer->ice_state == NICE_COMPONENT_STATE_FAILED)
+    set_state (peer, MCU_PEER_STATE_DISCONNECTED, "DTLS connected but ICE failed");
+  else
+    set_state (peer, MCU_PEER_STATE_CONNECTED, "DTLS connected, SRTP keyed");
+}
+
+/* Acts on the DTLS state after it may have changed. */
+static void
+dtls_update (McuPeer *peer)
+{
+  switch (mcu_dtls_get_state (peer->dtls)) {
+  case MCU_DTLS_STATE_CONNECTED:
+    if (peer->srtp == NULL)
+      dtls_connected (peer);
+    clear_source (&peer->dtls_timer);
+    break;
+  case MCU_DTLS_STATE_FAILED:
+    fail (peer, mcu_dtls_get_error (peer->dtls));
+    break;
+  case MCU_DTLS_STATE_CLOSED:
+    stop_timers (peer);
+    set_state (peer, MCU_PEER_STATE_CLOSED, "remote closed DTLS (close_notify)");
+    break;
+  case MCU_DTLS_STATE_NEW:
+  case MCU_DTLS_STATE_HANDSHAKING:
+  default:
+    rearm_dtls_timer (peer);
+    break;
+  }
+}
+
+static gboolean
+dtls_timer_fired (gpointer data)
+{
+  McuPeer *peer = mcu_peer_ref (data);
+
+  g_clear_pointer (&peer->dtls_timer, g_source_unref);
+  mcu_dtls_handle_timeout (peer->dtls);
+  dtls_update (peer);
+  mcu_peer_unref (peer);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+dtls_deadline_fired (gpointer data)
+{
+  McuPeer *peer = mcu_peer_ref (data);
+  g_autofree char *reason = g_strdup_printf ("DTLS did not finish within %u ms (%s)",
+                                             peer->config.dtls_timeout_ms,
+                                             peer->ice_state == NICE_COMPONENT_STATE_READY ||
+                                                     peer->ice_state == NICE_COMPONENT_STATE_CONNECTED
+                                                 ? "ICE was connected"
+                                                 : "ICE never connected");
+
+  g_clear_pointer (&peer->dtls_deadline, g_source_unref);
+  if (mcu_dtls_get_state (peer->dtls) != MCU_DTLS_STATE_CONNECTED)
+    fail (peer, reason);
+  mcu_peer_unref (peer);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_timers (McuPeer *peer)
+{
+  clear_source (&peer->dtls_timer);
+  clear_source (&peer->dtls_deadline);
+}
+
+/* ---- receive path ---- */
+
+static void
+receive_srtp (McuPeer *peer, const guint8 *data, gsize len, gboolean rtcp)
+{
+  int n;
+
+  if (peer->srtp == NULL) {
+    peer->stats.not_ready++;
+    return;
+  }
+  if (len > sizeof peer->recv_buf) {
+    peer->stats.malformed++;
+    return;
+  }
+  memcpy (peer->recv_buf, data, len);
+  n = rtcp ? mcu_srtp_unprotect_rtcp (peer->srtp, peer->recv_buf, len)
+           : mcu_srtp_unprotect_rtp (peer->srtp, peer->recv_buf, len);
+  if (n < 0) {
+    if (n == -EALREADY)
+      peer->stats.replayed++;
+    else if (n == -EBADMSG)
+      peer->stats.decrypt_failures++;
+    else
+      peer->stats.malformed++;
+    return;
+  }
+  peer->stats.packets_in++;
+  peer->stats.bytes_in += len;
+  if (rtcp) {
+    peer->stats.rtcp_in++;
+    if (peer->callbacks.on_rtcp != NULL)
+      peer->callbacks.on_rtcp (peer, peer->recv_buf, (gsize) n, peer->user_data);
+  } else {
+    peer->stats.rtp_in++;
+    if (peer->callbacks.on_rtp != NULL)
+      peer->callbacks.on_rtp (peer, peer->recv_buf, (gsize) n, peer->user_data);
+  }
+}
+
+static void
+receive_dtls (McuPeer *peer, const guint8 *data, gsize len)
+{
+  guint64 malformed = mcu_dtls_get_malformed (peer->dtls);
+
+  peer->stats.dtls_in++;
+  mcu_dtls_handle_datagram (peer->dtls, data, len);
+  peer->stats.malformed += mcu_dtls_get_malformed (peer->dtls) - malformed;
+  dtls_update (peer);
+}
+
+static void
+ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+          gpointer data)
+{
+  McuPeer *peer = data;
+  const guint8 *bytes = (const guint8 *) buf;
+
+  if (peer->closed)
+    return;
+  mcu_peer_ref (peer);
+  switch (mcu_demux_classify (bytes, len)) {
+  case MCU_DEMUX_STUN:
+    peer->stats.stun_in++;
+    break;
+  case MCU_DEMUX_DTLS:
+    receive_dtls (peer, bytes, len);
+    break;
+  case MCU_DEMUX_RTP:
+    receive_srtp (peer, bytes, len, FALSE);
+    break;
+  case MCU_DEMUX_RTCP:
+    receive_srtp (peer, bytes, len, TRUE);
+    break;
+  case MCU_DEMUX_MALFORMED_RTP:
+  case MCU_DEMUX_UNKNOWN:
+  default:
+    peer->stats.malformed++;
+    break;
+  }
+  mcu_peer_unref (peer);
+}
+
+/* ---- send path ---- */
+
+static int
+send_protected (McuPeer *peer, const guint8 *packet, gsize len, gboolean rtcp)
+{
+  int n, sent;
+
+  if (peer->srtp == NULL || peer->closed)
+    return -ENOTCONN;
+  if (packet == NULL || len > MCU_PEER_MAX_PACKET)
+    return packet == NULL ? -EINVAL : -EMSGSIZE;
+  memcpy (peer->send_buf, packet, len);
+  n = rtcp ? mcu_srtp_protect_rtcp (peer->srtp, peer->send_buf, len, sizeof peer->send_buf)
+           : mcu_srtp_protect_rtp (peer->srtp, peer->send_buf, len, sizeof peer->send_buf);
+  if (n < 0) {
+    peer->stats.send_failures++;
+    return n;
+  }
+  sent = nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) n,
+                          (const gchar *) peer->send_buf);
+  if (sent < 0) {
+    peer->stats.send_failures++;
+    return -EAGAIN;
+  }
+  peer->stats.packets_out++;
+  peer->stats.bytes_out += (guint64) n;
+  if (rtcp)
+    peer->stats.rtcp_out++;
+  else
+    peer->stats.rtp_out++;
+  return n;
+}
+
+int
+mcu_peer_send_rtp (McuPeer *peer, const guint8 *packet, gsize len)
+{
+  return send_protected (peer, packet, len, FALSE);
+}
+
+int
+mcu_peer_send_rtcp (McuPeer *peer, const guint8 *packet, gsize len)
+{
+  return send_protected (peer, packet, len, TRUE);
+}
+
+int
+mcu_peer_send_raw (McuPeer *peer, const guint8 *data, gsize len)
+{
+  int sent;
+
+  if (peer->closed)
+    return -ENOTCONN;
+  if (data == NULL || len == 0 || len > G_MAXUINT16)
+    return -EINVAL;
+  sent = nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) len, (const gchar *) data);
+  return sent < 0 ? -EAGAIN : sent;
+}
+
+/* ---- ICE signals ---- */
+
+static void
+emit_candidate (McuPeer *peer, NiceCandidate *candidate)
+{
+  g_autofree char *line = mcu_ice_candidate_to_string (candidate);
+
+  if (peer->callbacks.on_local_candidate == NULL)
+    return;
+  peer->callbacks.on_local_candidate (peer, line, peer->user_data);
+  if (peer->config.public_address != NULL && candidate->type == NICE_CANDIDATE_TYPE_HOST &&
+      candidate->transport == NICE_CANDIDATE_TRANSPORT_UDP) {
+    g_autofree char *extra =
+        mcu_ice_candidate_to_string_with_address (candidate, peer->config.public_address);
+    peer->callbacks.on_local_candidate (peer, extra, peer->user_data);
+  }
+}
+
+static void
+on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer data)
+{
+  McuPeer *peer = mcu_peer_ref (data);
+
+  if (!peer->closed && candidate->stream_id == peer->stream_id)
+    emit_candidate (peer, candidate);
+  mcu_peer_unref (peer);
+}
+
+static void
+on_gathering_done (NiceAgent *agent, guint stream_id, gpointer data)
+{
+  McuPeer *peer = mcu_peer_ref (data);
+
+  if (!peer->closed && peer->callbacks.on_gathering_done != NULL)
+    peer->callbacks.on_gathering_done (peer, peer->user_data);
+  mcu_peer_unref (peer);
+}
+
+static void
+format_address (const NiceAddress *addr, char *out, gsize size)
+{
+  char ip[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (addr, ip);
+  if (strchr (ip, ':') != NULL)
+    g_snprintf (out, size, "[%s]:%u", ip, nice_address_get_port (addr));
+  else
+    g_snprintf (out, size, "%s:%u", ip, nice_address_get_port (addr));
+}
+
+static void
+on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id, NiceCandidate *local,
+                  NiceCandidate *remote, gpointer data)
+{
+  McuPeer *peer = data;
+
+  peer->stats.has_selected_pair = TRUE;
+  format_address (&local->addr, peer->stats.local_address, sizeof peer->stats.local_address);
+  format_address (&remote->addr, peer->stats.remote_address, sizeof peer->stats.remote_address);
+  peer->stats.local_type = mcu_ice_candidate_type_name (local->type);
+  peer->stats.remote_type = mcu_ice_candidate_type_name (remote->type);
+  peer->stats.transport = local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp";
+}
+
+static void
+ice_connected (McuPeer *peer)
+{
+  McuDtlsState dtls = mcu_dtls_get_state (peer->dtls);
+
+  if (dtls == MCU_DTLS_STATE_NEW) {
+    mcu_dtls_start (peer->dtls);
+    dtls_update (peer);
+  } else if (dtls == MCU_DTLS_STATE_CONNECTED) {
+    set_state (peer, MCU_PEER_STATE_CONNECTED, "ICE connected again");
+  }
+}
+
+static void
+on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                    gpointer data)
+{
+  McuPeer *peer = data;
+
+  if (peer->closed || stream_id != peer->stream_id)
+    return;
+  mcu_peer_ref (peer);
+  peer->ice_state = (NiceComponentState) state;
+  if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
+    ice_connected (peer);
+  } else if (state == NICE_COMPONENT_STATE_FAILED) {
+    if (peer->srtp != NULL)
+      set_state (peer, MCU_PEER_STATE_DISCONNECTED, "ICE failed (restart it to recover)");
+    else
+      fail (peer, "ICE failed: no candidate pair worked");
+  }
+  mcu_peer_unref (peer);
+}
+
+/* ---- construction ---- */
+
+static gboolean
+add_local_address (NiceAgent *agent, const char *text, GError **error)
+{
+  NiceAddress addr;
+
+  if (!nice_address_set_from_string (&addr, text)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID,
+                 "ICE address '%s' is not an IP address", text);
+    return FALSE;
+  }
+  nice_agent_add_local_address (agent, &addr);
+  return TRUE;
+}
+
+/* libnice gathers on every non-loopback interface when given no address; once one is given
+ * (127.0.0.1 for loopback_too) it uses only those, so the others are listed explicitly then. */
+static gboolean
+set_local_addresses (McuPeer *peer, GError **error)
+{
+  const McuPeerConfig *config = &peer->config;
+
+  if (config->ice_addresses != NULL) {
+    for (guint i = 0; config->ice_addresses[i] != NULL; i++)
+      if (!add_local_address (peer->agent, config->ice_addresses[i], error))
+        return FALSE;
+    return TRUE;
+  }
+  if (!config->loopback_too)
+    return TRUE;
+  GList *ips = nice_interfaces_get_local_ips (FALSE);
+  for (GList *l = ips; l != NULL; l = l->next)
+    add_local_address (peer->agent, l->data, NULL);
+  g_list_free_full (ips, g_free);
+  return add_local_address (peer->agent, "127.0.0.1", error);
+}
+
+static gboolean
+check_server_address (const char *what, const char *address, GError **error)
+{
+  if (address == NULL || g_hostname_is_ip_address (address))
+    return TRUE;
+  g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID,
+               "%s '%s' must be an IP address (resolve names before creating peers)", what, address);
+  return FALSE;
+}
+
+static gboolean
+configure_agent (McuPeer *peer, GError **error)
+{
+  const McuPeerConfig *config = &peer->config;
+
+  g_object_set (peer->agent, "controlling-mode", peer->role == MCU_PEER_ROLE_CLIENT, "ice-tcp",
+                config->ice_tcp, "ice-udp", TRUE, NULL);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (peer->agent), "upnp") != NULL)
+    g_object_set (peer->agent, "upnp", FALSE, NULL);
+  if (!check_server_address ("STUN server", config->stun_server, error) ||
+      !check_server_address ("TURN server", config->turn_server, error) ||
+      !check_server_address ("public address", config->public_address, error))
+    return FALSE;
+  if (config->stun_server != NULL)
+    g_object_set (peer->agent, "stun-server", config->stun_server, "stun-server-port",
+                  config->stun_port, NULL);
+  if (!set_local_addresses (peer, error))
+    return FALSE;
+  peer->stream_id = nice_agent_add_stream (peer->agent, 1);
+  if (peer->stream_id == 0) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "nice_agent_add_stream failed");
+    return FALSE;
+  }
+  if (config->port_min != 0 || config->port_max != 0)
+    nice_agent_set_port_range (peer->agent, peer->stream_id, COMPONENT, config->port_min,
+                               config->port_max);
+  if (config->turn_server != NULL &&
+      !nice_agent_set_relay_info (peer->agent, peer->stream_id, COMPONENT, config->turn_server,
+                                  config->turn_port, config->turn_user ? config->turn_user : "",
+                                  config->turn_pass ? config->turn_pass : "",
+                                  NICE_RELAY_TYPE_TURN_UDP)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "TURN server %s:%u refused by libnice",
+                 config->turn_server, config->turn_port);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+connect_agent (McuPeer *peer)
+{
+  g_signal_connect (peer->agent, "component-state-changed", G_CALLBACK (on_component_state), peer);
+  g_signal_connect (peer->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), peer);
+  g_signal_connect (peer->agent, "candidate-gathering-done", G_CALLBACK (on_gathering_done), peer);
+  g_signal_connect (peer->agent, "new-selected-pair-full", G_CALLBACK (on_selected_pair), peer);
+  nice_agent_attach_recv (peer->agent, peer->stream_id, COMPONENT, peer->context, ice_recv, peer);
+}
+
+static void
+refresh_credentials (McuPeer *peer)
+{
+  g_clear_pointer (&peer->local_ufrag, g_free);
+  g_clear_pointer (&peer->local_pwd, g_free);
+  nice_agent_get_local_credentials (peer->agent, peer->stream_id, &peer->local_ufrag,
+                                    &peer->local_pwd);
+}
+
+McuPeer *
+mcu_peer_new (GMainContext *context, McuPeerRole role, McuCertificate *cert,
+              const McuPeerConfig *config, const McuPeerCallbacks *callbacks, gpointer user_data,
+              GError **error)
+{
+  McuPeerConfig defaults;
+  McuPeer *peer = g_atomic_rc_box_new0 (McuPeer);
+  NiceAgentOption options = NICE_AGENT_OPTION_ICE_TRICKLE;
+
+  mcu_peer_config_init (&defaults);
+  peer->context = g_main_context_ref (context != NULL ? context : g_main_context_default ());
+  peer->role = role;
+  peer->cert = mcu_certificate_ref (cert);
+  config_copy (&peer->config, config != NULL ? config : &defaults);
+  if (callbacks != NULL)
+    peer->callbacks = *callbacks;
+  peer->user_data = user_data;
+  peer->closed = TRUE; /* until fully built: nothing to close, no callbacks */
+  if (role == MCU_PEER_ROLE_CLIENT)
+    options |= NICE_AGENT_OPTION_REGULAR_NOMINATION;
+  peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245, options);
+  if (!configure_agent (peer, error)) {
+    mcu_peer_unref (peer);
+    return NULL;
+  }
+  peer->dtls = mcu_dtls_new (cert, role == MCU_PEER_ROLE_CLIENT ? MCU_DTLS_ROLE_CLIENT
+                                                                : MCU_DTLS_ROLE_SERVER,
+                             NULL, dtls_send, peer, error);
+  if (peer->dtls == NULL) {
+    mcu_peer_unref (peer);
+    return NULL;
+  }
+  connect_agent (peer);
+  refresh_credentials (peer);
+  peer->closed = FALSE;
+  return peer;
+}
+
+McuPeer *
+mcu_peer_ref (McuPeer *peer)
+{
+  return g_atomic_rc_box_acquire (peer);
+}
+
+/* Stops everything without callbacks; safe while the refcount is already zero. */
+static void
+shut_down (McuPeer *peer)
+{
+  if (peer->closed)
+    return;
+  peer->closed = TRUE;
+  stop_timers (peer);
+  mcu_dtls_close (peer->dtls);
+  nice_agent_attach_recv (peer->agent, peer->stream_id, COMPONENT, peer->context, NULL, NULL);
+  g_signal_handlers_disconnect_by_data (peer->agent, peer);
+  nice_agent_close_async (peer->agent, NULL, NULL);
+}
+
+static void
+peer_clear (gpointer data)
+{
+  McuPeer *peer = data;
+
+  shut_down (peer);
+  if (peer->agent != NULL) {
+    g_signal_handlers_disconnect_by_data (peer->agent, peer);
+    g_object_unref (peer->agent);
+  }
+  mcu_dtls_free (peer->dtls);
+  mcu_srtp_free (peer->srtp);
+  mcu_certificate_unref (peer->cert);
+  mcu_peer_config_clear (&peer->config);
+  g_free (peer->local_ufrag);
+  g_free (peer->local_pwd);
+  g_main_context_unref (peer->context);
+}
+
+void
+mcu_peer_unref (McuPeer *peer)
+{
+  if (peer != NULL)
+    g_atomic_rc_box_release_full (peer, peer_clear);
+}
+
+/* ---- control API ---- */
+
+McuPeerRole
+mcu_peer_get_role (McuPeer *peer)
+{
+  return peer->role;
+}
+
+McuPeerState
+mcu_peer_get_state (McuPeer *peer)
+{
+  return peer->state;
+}
+
+void
+mcu_peer_get_local_credentials (McuPeer *peer, const char **ufrag, const char **pwd)
+{
+  if (ufrag != NULL)
+    *ufrag = peer->local_ufrag;
+  if (pwd != NULL)
+    *pwd = peer->local_pwd;
+}
+
+const char *
+mcu_peer_get_local_fingerprint (McuPeer *peer)
+{
+  return mcu_certificate_get_fingerprint (peer->cert);
+}
+
+static gboolean
+check_open (McuPeer *peer, GError **error)
+{
+  if (!peer->closed && !is_final (peer->state))
+    return TRUE;
+  g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_STATE, "the peer is %s",
+               mcu_peer_state_name (peer->state));
+  return FALSE;
+}
+
+gboolean
+mcu_peer_gather (McuPeer *peer, GError **error)
+{
+  if (!check_open (peer, error))
+    return FALSE;
+  if (!nice_agent_gather_candidates (peer->agent, peer->stream_id)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE,
+                 "ICE gathering failed (no usable local address or port?)");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+char **
+mcu_peer_get_local_candidates (McuPeer *peer)
+{
+  GSList *candidates = nice_agent_get_local_candidates (peer->agent, peer->stream_id, COMPONENT);
+  GPtrArray *lines = g_ptr_array_new ();
+
+  for (GSList *l = candidates; l != NULL; l = l->next) {
+    NiceCandidate *candidate = l->data;
+    g_ptr_array_add (lines, mcu_ice_candidate_to_string (candidate));
+    if (peer->config.public_address != NULL && candidate->type == NICE_CANDIDATE_TYPE_HOST &&
+        candidate->transport == NICE_CANDIDATE_TRANSPORT_UDP)
+      g_ptr_array_add (lines, mcu_ice_candidate_to_string_with_address (
+                                  candidate, peer->config.public_address));
+  }
+  g_slist_free_full (candidates, (GDestroyNotify) nice_candidate_free);
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+/* RFC 8839 §5.4: ufrag 4-256 and pwd 22-256 ice-chars (ALPHA / DIGIT / "+" / "/"). */
+static gboolean
+ice_chars_ok (const char *text, gsize min, gsize max)
+{
+  gsize len = text ? strlen (text) : 0;
+
+  if (len < min || len > max)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (text[i]) && text[i] != '+' && text[i] != '/')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+set_remote_credentials (McuPeer *peer, const char *ufrag, const char *pwd, GError **error)
+{
+  if (!ice_chars_ok (ufrag, 4, 256) || !ice_chars_ok (pwd, 22, 256)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID,
+                 "ICE ufrag must be 4-256 and pwd 22-256 characters of [A-Za-z0-9+/]");
+    return FALSE;
+  }
+  if (!nice_agent_set_remote_credentials (peer->agent, peer->stream_id, ufrag, pwd)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "libnice refused the credentials");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+mcu_peer_set_remote (McuPeer *peer, const char *ufrag, const char *pwd,
+                     const char *fingerprint_algorithm, const char *fingerprint, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!check_open (peer, error))
+    return FALSE;
+  if (fingerprint == NULL && !peer->remote_set) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID, "the remote fingerprint is missing");
+    return FALSE;
+  }
+  if (fingerprint != NULL &&
+      !mcu_dtls_set_remote_fingerprint (peer->dtls, fingerprint_algorithm, fingerprint, &local)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID, "%s", local->message);
+    return FALSE;
+  }
+  if (!set_remote_credentials (peer, ufrag, pwd, error))
+    return FALSE;
+  if (!peer->remote_set) {
+    peer->remote_set = TRUE;
+    peer->dtls_deadline = add_timeout (peer, peer->config.dtls_timeout_ms, dtls_deadline_fired);
+    set_state (peer, MCU_PEER_STATE_CONNECTING, "remote description set");
+  }
+  return TRUE;
+}
+
+gboolean
+mcu_peer_add_remote_candidate (McuPeer *peer, const char *candidate, GError **error)
+{
+  NiceCandidate *parsed;
+  GSList list = { 0 };
+  int added;
+
+  if (!check_open (peer, error))
+    return FALSE;
+  parsed = mcu_ice_candidate_parse (candidate, peer->stream_id, error);
+  if (parsed == NULL)
+    return FALSE;
+  if (parsed->transport != NICE_CANDIDATE_TRANSPORT_UDP && !peer->config.ice_tcp) {
+    nice_candidate_free (parsed);
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_UNSUPPORTED,
+                 "TCP candidate ignored: ICE-TCP is off");
+    return FALSE;
+  }
+  list.data = parsed;
+  added = nice_agent_set_remote_candidates (peer->agent, peer->stream_id, COMPONENT, &list);
+  nice_candidate_free (parsed);
+  if (added < 1) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "libnice did not take candidate '%.200s'",
+                 candidate);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+mcu_peer_end_of_candidates (McuPeer *peer)
+{
+  if (!peer->closed)
+    nice_agent_peer_candidate_gathering_done (peer->agent, peer->stream_id);
+}
+
+gboolean
+mcu_peer_restart_ice (McuPeer *peer, const char *remote_ufrag, const char *remote_pwd,
+                      GError **error)
+{
+  if (!check_open (peer, error))
+    return FALSE;
+  if ((remote_ufrag == NULL) != (remote_pwd == NULL) ||
+      (remote_ufrag != NULL && (!ice_chars_ok (remote_ufrag, 4, 256) ||
+                                !ice_chars_ok (remote_pwd, 22, 256)))) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID,
+                 "ICE restart needs both remote ufrag and pwd (valid), or neither");
+    return FALSE;
+  }
+  if (!nice_agent_restart_stream (peer->agent, peer->stream_id)) {
+    g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "libnice could not restart ICE");
+    return FALSE;
+  }
+  refresh_credentials (peer);
+  if (remote_ufrag != NULL && !set_remote_credentials (peer, remote_ufrag, remote_pwd, error))
+    return FALSE;
+  return TRUE;
+}
+
+void
+mcu_peer_get_stats (McuPeer *peer, McuPeerStats *stats)
+{
+  *stats = peer->stats;
+  stats->state = peer->state;
+  stats->ice_state = mcu_ice_component_state_name (peer->ice_state);
+  stats->dtls_state = mcu_dtls_state_name (mcu_dtls_get_state (peer->dtls));
+  stats->srtp_profile = mcu_srtp_profile_name (peer->profile);
+  if (!stats->has_selected_pair)
+    stats->local_type = stats->remote_type = stats->transport = "none";
+}
+
+void
+mcu_peer_close (McuPeer *peer)
+{
+  if (peer->closed)
+    return;
+  mcu_peer_ref (peer);
+  shut_down (peer);
+  set_state (peer, MCU_PEER_STATE_CLOSED, "closed locally");
+  mcu_peer_unref (peer);
+}
