@@ -5,6 +5,19 @@
  * sequence stamping, header extensions, bounded history, retransmission). RTCP and timers are in
  * rtp-session-rtcp.c.
  *
+ * Choices:
+ * - NACK (asking and answering) is for video and content only: browsers do not negotiate it for
+ *   Opus, whose own FEC/PLC handles loss better than a round trip. Send history is a ring of
+ *   history_packets slots (a power of two) of MCU_RTP_MAX_PACKET bytes per video stream: about
+ *   770 KB per stream at the default 512.
+ * - A gap over NACK_GAP_MAX packets is not asked for: the list is dropped and a keyframe requested.
+ *   Each lost packet is asked again every 1.5 × RTT (20-500 ms; 100 ms before RTT is known) until it
+ *   arrives, nack_max_retries or nack_max_age_ms.
+ * - Incoming SSRCs are learned per kind (SDP hints, then sdes:mid, then payload type); a new SSRC on a
+ *   kind replaces the old one (the remote restarted its sender). Duplicates are dropped using a
+ *   window of RECEIVED_WINDOW sequence numbers, so the media code never sees a packet twice.
+ * - Recovered (RTX) packets count as received in RFC 3550 loss, but do not feed the jitter.
+ *
  * Threads: everything on the session's one thread (see rtp-session.h). Only mcu_rtp_session_new and
  * _free allocate; nothing here logs on the packet path.
  */
@@ -438,6 +451,8 @@ mcu_rtp_session_receive_rtp (McuRtpSession *s, guint8 *packet, gsize len, gint64
   if (st->n_nacks > 0 && !rtx)
     mcu_rtp_session_send_nacks (s, st, now_us);
 
+  if (h.payload_len == 0)
+    return;  /* padding-only (bandwidth probe): counted, nothing for the media code */
   McuRtpInfo info;
   fill_info (s, packet, &h, ext, rtx, now_us, &info);
   if (s->callbacks.on_media != NULL)

@@ -73,7 +73,8 @@ typedef struct {
    * MCU_RTP_SESSION_SEND_TAILROOM bytes; valid during the call only. */
   void (*send_rtp) (gpointer user_data, guint8 *packet, gsize len);
   void (*send_rtcp) (gpointer user_data, guint8 *packet, gsize len);
-  /* A good incoming media packet, RTX already unwrapped; @packet is valid during the call only. */
+  /* A good incoming media packet, RTX already unwrapped, never a duplicate nor padding-only;
+   * @packet is valid during the call only. */
   void (*on_media) (gpointer user_data, McuMediaKind kind, guint8 *packet, gsize len,
                     const McuRtpInfo *info);
   void (*on_keyframe_request) (gpointer user_data, McuMediaKind kind);  /* remote sent PLI/FIR */

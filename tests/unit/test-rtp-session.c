@@ -518,6 +518,81 @@ test_content_by_mid (void)
 }
 
 static void
+test_content_by_ssrc_and_probes (void)
+{
+  McuRtpSessionConfig ca = base_config (0x1111, 0x2222, 0x3333);
+  McuRtpSessionConfig cb = base_config (0x4444, 0x5555, 0x6666);
+  McuRtpStats sb;
+
+  /* no mids: the receiver knows the content SSRC from the SDP (a=ssrc) */
+  ca.ext_mid = cb.ext_mid = 0;
+  ca.local_content_ssrc = 0x7777;
+  cb.remote_ssrc[MCU_MEDIA_CONTENT] = 0x7777;
+  cb.remote_rtx_ssrc[MCU_MEDIA_VIDEO] = 0x3333;  /* a=ssrc-group:FID; without it RTX is ambiguous */
+  Net *net = net_new (&ca, &cb);
+  for (guint i = 0; i < 5; i++) {
+    send_video (net, &net->a, MCU_MEDIA_CONTENT, i);
+    send_video (net, &net->a, MCU_MEDIA_VIDEO, i);
+    net_run (net, 10000);
+  }
+  net_run (net, 50000);
+  g_assert_cmpuint (net->b.media[MCU_MEDIA_VIDEO], ==, 5);
+  g_assert_cmpuint (net->b.media[MCU_MEDIA_CONTENT], ==, 5);
+
+  /* a padding-only probe on the RTX SSRC and one on the media SSRC: counted, never delivered */
+  guint8 probe[] = { 0xA0, 97, 0, 1, 0, 0, 0, 0, 0, 0, 0x33, 0x33, 0, 0, 0, 4 };
+  mcu_rtp_session_receive_rtp (net->b.session, probe, sizeof probe, net->now);
+  guint8 probe2[] = { 0xA0, 96, 0, 0, 0, 0, 0, 0, 0, 0, 0x22, 0x22, 0, 0, 0, 4 };
+  mcu_rtp_session_get_stats (net->b.session, &sb);
+  guint64 before = sb.recv[MCU_MEDIA_VIDEO].packets;
+  probe2[3] = (guint8) (net->b.media[MCU_MEDIA_VIDEO] + 1);  /* any sequence number will do */
+  mcu_rtp_session_receive_rtp (net->b.session, probe2, sizeof probe2, net->now);
+  mcu_rtp_session_get_stats (net->b.session, &sb);
+  g_assert_cmpuint (net->b.media[MCU_MEDIA_VIDEO], ==, 5);
+  g_assert_cmpuint (sb.recv[MCU_MEDIA_VIDEO].packets, ==, before + 1);
+  g_assert_cmpuint (sb.malformed_rtp + sb.unknown_rtp, ==, 0);
+  net_free (net);
+}
+
+static void
+send_rtcp_check_compound (gpointer user_data, guint8 *packet, gsize len)
+{
+  McuRtcpIter iter;
+  McuRtcpPacket p;
+  guint *feedback = user_data;
+
+  mcu_rtcp_iter_init (&iter, packet, len);
+  g_assert_cmpint (mcu_rtcp_iter_next (&iter, &p), ==, 1);
+  g_assert_true (p.kind == MCU_RTCP_KIND_RR || p.kind == MCU_RTCP_KIND_SR);  /* RFC 4585 compound */
+  g_assert_cmpint (mcu_rtcp_iter_next (&iter, &p), ==, 1);
+  g_assert_cmpint (p.kind, ==, MCU_RTCP_KIND_SDES);
+  while (mcu_rtcp_iter_next (&iter, &p) > 0)
+    if (p.kind == MCU_RTCP_KIND_PLI || p.kind == MCU_RTCP_KIND_NACK)
+      (*feedback)++;
+}
+
+static void
+test_full_compound_without_rsize (void)
+{
+  McuRtpSessionConfig c = base_config (0x1111, 0x2222, 0x3333);
+  McuRtpSessionCallbacks cbs = callbacks;
+  guint feedback = 0;
+  guint8 pkt[112] = { 0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9 };
+
+  c.rsize = FALSE;
+  cbs.send_rtcp = send_rtcp_check_compound;
+  cbs.send_rtp = NULL;
+  cbs.on_media = NULL;
+  g_autoptr (McuRtpSession) s = mcu_rtp_session_new (&c, &cbs, &feedback);
+  mcu_rtp_session_receive_rtp (s, pkt, sizeof pkt, START_US);
+  pkt[3] = 5;  /* 2, 3, 4 lost: one NACK */
+  mcu_rtp_session_receive_rtp (s, pkt, sizeof pkt, START_US + 1000);
+  mcu_rtp_session_request_keyframe (s, MCU_MEDIA_VIDEO, START_US + 2000);
+  (void) mcu_rtp_session_poll (s, START_US + 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (feedback, >=, 2);
+}
+
+static void
 test_malformed_input (void)
 {
   McuRtpSessionConfig c = base_config (0x1111, 0x2222, 0x3333);
@@ -560,6 +635,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp-session/twcc-feedback", test_twcc_feedback);
   g_test_add_func ("/rtp-session/history-bound", test_history_bound);
   g_test_add_func ("/rtp-session/content-by-mid", test_content_by_mid);
+  g_test_add_func ("/rtp-session/content-by-ssrc-and-probes", test_content_by_ssrc_and_probes);
+  g_test_add_func ("/rtp-session/full-compound-without-rsize", test_full_compound_without_rsize);
   g_test_add_func ("/rtp-session/malformed", test_malformed_input);
   return g_test_run ();
 }
