@@ -217,6 +217,12 @@ test_tones_mix_minus (void)
   g_assert_cmpuint (stats.encodes_last_tick, ==, stats.selected + 1);
   g_assert_cmpuint (stats.decodes_last_tick, ==, 3);
   g_assert_cmpuint (stats.ticks, ==, 150);
+  g_assert_cmpuint (stats.tick_us_p50, >, 0);               /* four Opus encodes take time */
+  g_assert_cmpuint (stats.tick_us_p99, >=, stats.tick_us_p50);
+  g_assert_cmpuint (stats.tick_us_max, >=, stats.tick_us_p99);
+  /* one encode per tick until the talkers are through their jitter buffers (~40 ms), four after */
+  g_assert_cmpuint (stats.encodes_total, <=, 150 * 4);
+  g_assert_cmpuint (stats.encodes_total, >=, 150 + 3 * 145);
   for (guint i = 0; i < 4; i++) {
     g_assert_cmpuint (room.peers[i].frames, ==, 150);
     g_assert_cmpuint (room.peers[i].ts_jumps, ==, 0); /* continuous across the shared/own switch */
