@@ -15,9 +15,12 @@
 #define RTCP_BUF_SIZE 1500
 #define RATE_WINDOW_US G_USEC_PER_SEC
 
+#define RESEND_MIN_INTERVAL_US 10000  /* one packet is not resent twice within this */
+
 typedef struct {
   guint16 seq;
   guint16 len;        /* 0 = empty */
+  gint64 resent_us;   /* last retransmission, 0 = never */
   guint8 data[MCU_RTP_MAX_PACKET];
 } HistorySlot;
 

@@ -591,6 +591,7 @@ mcu_rtp_session_send_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *pac
     HistorySlot *slot = &st->history[st->next_seq & st->history_mask];
     slot->seq = st->next_seq;
     slot->len = (guint16) out_len;
+    slot->resent_us = 0;
     memcpy (slot->data, buf, (gsize) out_len);
   }
   st->next_seq++;
@@ -631,6 +632,11 @@ mcu_rtp_session_retransmit (McuRtpSession *s, SendStream *st, guint16 seq, gint6
     st->stats.rtx_misses++;
     return;
   }
+  if (slot->resent_us != 0 && now_us - slot->resent_us < RESEND_MIN_INTERVAL_US) {
+    st->stats.retransmit_suppressed++;  /* a burst of NACKs must not multiply our sending */
+    return;
+  }
+  slot->resent_us = now_us;
   if (st->rtx_ssrc != 0) {
     len = mcu_rtp_rtx_wrap (s->scratch, MCU_RTP_MAX_PACKET, slot->data, &h, st->rtx_pt,
                             st->rtx_ssrc, st->next_rtx_seq);

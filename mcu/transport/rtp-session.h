@@ -90,6 +90,7 @@ typedef struct {
   guint64 nack_seqs_received;     /* sequence numbers they asked for */
   guint64 retransmitted;          /* packets resent (as RTX or as the original) */
   guint64 rtx_misses;             /* asked-for packets no longer (or never) in the history */
+  guint64 retransmit_suppressed;  /* asked again within 10 ms of the last resend: not resent */
   guint64 pli_received, fir_received;
   double remote_fraction_lost;    /* 0-1, from the remote's last RR */
   gint64 remote_cumulative_lost;

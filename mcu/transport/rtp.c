@@ -309,9 +309,10 @@ mcu_rtp_set_extension (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *
   gsize tail = len - header->header_len;  /* payload + padding */
   gsize new_len = start + block_len + tail;
 
+  if (start + old_block != header->header_len || tail > len)
+    return -EINVAL;  /* @header does not describe @packet */
   if (new_len > capacity || new_len > G_MAXUINT16)
     return -ENOSPC;
-  g_assert (start + old_block == header->header_len);
   memmove (packet + start + block_len, packet + header->header_len, tail);
   memcpy (packet + start, block, block_len);
   packet[0] |= 0x10;

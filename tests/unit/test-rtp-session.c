@@ -482,6 +482,11 @@ test_history_bound (void)
   mcu_rtp_session_receive_rtcp (net->a.session, fb, (gsize) len, net->now);
   mcu_rtp_session_get_stats (net->a.session, &sa);
   g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].retransmitted, ==, 1);
+  /* the same NACK again at once (a burst): not resent twice within 10 ms */
+  mcu_rtp_session_receive_rtcp (net->a.session, fb, (gsize) len, net->now + 5000);
+  mcu_rtp_session_get_stats (net->a.session, &sa);
+  g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].retransmitted, ==, 1);
+  g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].retransmit_suppressed, ==, 1);
   net_run (net, 50000);
   g_assert_cmpuint (net->b.duplicates, ==, 0);  /* the receiver drops what it already has */
   McuRtpStats sb;
