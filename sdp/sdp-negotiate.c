@@ -338,6 +338,10 @@ extmap_match (const SdpLine *l, gpointer data, GError **error)
   if (!parse_number (id_dir[0], 255, &id) || id == 0 || id == 15)
     return fail_at (error, MCU_SDP_ERROR_SYNTAX, l->line,
                     "a=extmap id '%.20s' is not a number from 1 to 255 (15 is reserved)", parts[0]);
+  /* A direction-limited extension (Firefox marks some "/recvonly") would need the mirrored direction
+   * in the answer; none of the ones the server uses is sent that way, so such a line is not taken. */
+  if (id_dir[1] != NULL && strcmp (id_dir[1], "sendrecv") != 0)
+    return TRUE;
   for (guint k = 0; k < G_N_ELEMENTS (extensions); k++) {
     guint8 *slot = G_STRUCT_MEMBER_P (q->media, extensions[k].offset);
     if (strcmp (parts[1], extensions[k].uri) == 0 && *slot == 0 &&

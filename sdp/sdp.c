@@ -479,7 +479,7 @@ mcu_sdp_parse (const char *text, gssize len, GError **error)
   sdp = sdp_alloc ();
   p.sdp = sdp;
   p.current = &sdp->session;
-  nul = memchr (text, '\0', size);
+  nul = size > 0 ? memchr (text, '\0', size) : NULL;
   for (gsize pos = 0; pos < size;) {
     const char *start = text + pos;
     const char *nl = memchr (start, '\n', size - pos);

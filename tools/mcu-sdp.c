@@ -15,12 +15,18 @@
 #define PLACEHOLDER_FINGERPRINT \
   "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
 
+/* One host candidate on a documentation address (RFC 5737), so the answer shows where the server's
+ * candidates go; the real server puts its own. */
+static const char *const placeholder_candidates[] = {
+  "candidate:1 1 udp 2130706431 192.0.2.1 40000 typ host", NULL
+};
+
 static const McuSdpLocal placeholder = {
   .ice_ufrag = "mcuU",
   .ice_pwd = "mcupasswordplaceholder00",
   .fingerprint = PLACEHOLDER_FINGERPRINT,
-  .candidates = NULL,
-  .end_of_candidates = FALSE,
+  .candidates = placeholder_candidates,
+  .end_of_candidates = TRUE,
   .audio_ssrc = 1111,
   .video_ssrc = 2222,
   .video_rtx_ssrc = 2223,

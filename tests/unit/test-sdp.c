@@ -487,6 +487,33 @@ test_no_bundle (void)
   g_assert_nonnull (strstr (answer, "m=video 0 "));
 }
 
+/* Only sendrecv extensions are taken; a tagged m-line that is rejected hands the tag to the next one. */
+static void
+test_extmap_direction_and_tag (void)
+{
+  static const char text[] =
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE d a\r\n"
+    "a=fingerprint:sha-256 AA:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
+    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:d\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:a\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=extmap:5/recvonly urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:6/sendrecv urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n";
+  g_autoptr (McuSdpNegotiated) n = NULL;
+  g_autofree char *answer = answer_text (text, &n);
+  g_auto (GStrv) session = section_lines (answer, -1);
+  g_auto (GStrv) audio = section_lines (answer, 1);
+
+  assert_has (session, "a=group:BUNDLE a");
+  assert_has (audio, "m=audio 40000 UDP/TLS/RTP/SAVPF 111");
+  assert_has (audio, "a=end-of-candidates");
+  assert_has (audio, "a=extmap:6 urn:ietf:params:rtp-hdrext:ssrc-audio-level");
+  assert_lacks_prefix (audio, "a=extmap:5");
+  g_assert_cmpuint (n->media[1].extmap.mid, ==, 0);
+  g_assert_cmpuint (n->media[1].extmap.audio_level, ==, 6);
+  g_assert_cmpstr (n->bundle_mids[0], ==, "a");
+}
+
 typedef struct {
   const char *text;
   McuSdpError code;
@@ -794,6 +821,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/answer/setup-roles", test_setup_roles);
   g_test_add_func ("/sdp/answer/reject-video-without-vp8", test_reject_video_without_vp8);
   g_test_add_func ("/sdp/answer/no-bundle", test_no_bundle);
+  g_test_add_func ("/sdp/answer/extmap-direction-and-tag", test_extmap_direction_and_tag);
   g_test_add_func ("/sdp/client/roundtrip", test_client_roundtrip);
   g_test_add_func ("/sdp/client/answer-mismatch", test_read_answer_mismatch);
   g_test_add_func ("/sdp/fragment/parse", test_fragment_parse);
