@@ -8,7 +8,12 @@
  * Also compares composing each tier against composing 1280x720 and scaling it down.
  * Receivers are not simulated: every receiver of a tier gets the same payloads (only SRTP differs).
  *
- *   build-video/tools/bench-video [--seconds 30] [--sites 16,50,100] [--layouts 4x4,1+7] [--png FILE]
+ * Two modes per configuration: "sim" runs on a media clock in one thread (push, tick, tiers one after
+ * the other) and measures CPU demand independent of other load on the machine; "real" runs the mixer's
+ * threads against the wall clock and measures latency (which other processes on the cores do affect).
+ *
+ *   build-video/tools/bench-video [--seconds 30] [--sites 16,50,100] [--layouts 4x4,1+7] [--mode sim,real]
+ *                                 [--png FILE]
  */
 #include <cairo.h>
 #include <libyuv.h>
@@ -169,6 +174,24 @@ on_request_keyframe (guint site_id, gboolean content, gpointer user)
 }
 
 /* The media thread: every 40 ms, one frame per site through the real push path. */
+/* One 40 ms step of the media thread: one frame per site through the real push path. */
+static void
+push_frames (Bench *b, gint64 now)
+{
+  for (guint i = 0; i < b->n_sites; i++) {
+    BenchSite *s = &b->sites[i];
+    if (g_atomic_int_compare_and_exchange (&s->keyframe_wanted, 1, 0))
+      s->frame = 0;
+    GArray *packets = s->seq->packets[s->frame];
+    s->ts += 90000 / FPS;
+    for (guint k = 0; k < packets->len; k++) {
+      Packet *p = &g_array_index (packets, Packet, k);
+      mcu_video_site_push_rtp (s->site, p->data, p->len, s->rtp_seq++, s->ts, p->marker, now);
+    }
+    s->frame = (s->frame + 1) % FRAMES;
+  }
+}
+
 static gpointer
 media_main (gpointer data)
 {
@@ -180,19 +203,7 @@ media_main (gpointer data)
   g_mutex_init (&lock);
   g_cond_init (&cond);
   while (!g_atomic_int_get (&b->stop)) {
-    gint64 now = g_get_monotonic_time ();
-    for (guint i = 0; i < b->n_sites; i++) {
-      BenchSite *s = &b->sites[i];
-      if (g_atomic_int_compare_and_exchange (&s->keyframe_wanted, 1, 0))
-        s->frame = 0;
-      GArray *packets = s->seq->packets[s->frame];
-      s->ts += 90000 / FPS;
-      for (guint k = 0; k < packets->len; k++) {
-        Packet *p = &g_array_index (packets, Packet, k);
-        mcu_video_site_push_rtp (s->site, p->data, p->len, s->rtp_seq++, s->ts, p->marker, now);
-      }
-      s->frame = (s->frame + 1) % FRAMES;
-    }
+    push_frames (b, g_get_monotonic_time ());
     next += G_USEC_PER_SEC / FPS;
     g_mutex_lock (&lock); /* pacing only: nothing signals this condition */
     while (!g_atomic_int_get (&b->stop) && g_cond_wait_until (&cond, &lock, next))
@@ -229,7 +240,8 @@ write_png (Bench *b, const char *path)
 }
 
 static void
-run (const Sequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, const char *png)
+run (const Sequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, gboolean simulated,
+     const char *png)
 {
   Bench *b = g_new0 (Bench, 1);
   McuVideoMixerConfig config;
@@ -254,25 +266,40 @@ run (const Sequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint secon
     b->sites[i].rtp_seq = (guint16) (i * 1000);
   }
   mcu_video_mixer_set_main_talker (b->mixer, 1);
-  mcu_video_mixer_start (b->mixer, &error);
-  g_assert_no_error (error);
-  GThread *media = g_thread_new ("bench-media", media_main, b);
+  GThread *media = NULL;
+  if (!simulated) {
+    mcu_video_mixer_start (b->mixer, &error);
+    g_assert_no_error (error);
+    media = g_thread_new ("bench-media", media_main, b);
+  }
   mcu_video_mixer_get_stats (b->mixer, &s0);
   double cpu0 = cpu_seconds ();
   gint64 t0 = g_get_monotonic_time ();
+  gint64 now = t0;
   for (guint sec = 0; sec < seconds; sec++) {
-    g_usleep (G_USEC_PER_SEC); /* the run's clock, not a stand-in for an event */
+    if (simulated) {
+      /* Media time, not wall time: one thread pushes and ticks (tiers run one after the other), so the
+       * CPU time used per media second is the demand, whatever else the machine is doing. */
+      for (guint k = 0; k < FPS; k++) {
+        now += G_USEC_PER_SEC / FPS;
+        push_frames (b, now);
+        mcu_video_mixer_tick (b->mixer, now);
+      }
+    } else {
+      g_usleep (G_USEC_PER_SEC); /* the run's clock, not a stand-in for an event */
+    }
     if (sec % 3 == 2) /* the talker changes every 3 s (hold time 2 s) */
       mcu_video_mixer_set_main_talker (b->mixer, 1 + g_random_int_range (0, (gint) n_sites));
   }
-  double wall = (g_get_monotonic_time () - t0) / 1e6;
+  double wall = simulated ? seconds : (g_get_monotonic_time () - t0) / 1e6;
   double cpu = cpu_seconds () - cpu0;
   mcu_video_mixer_get_stats (b->mixer, &s1);
   g_atomic_int_set (&b->stop, 1);
-  g_thread_join (media);
-  g_print ("layout %-4s S=%3u  cpu %.2f s/s  decodes %.0f/s  decoders %u  ticks %" G_GUINT64_FORMAT
+  if (media)
+    g_thread_join (media);
+  g_print ("%s layout %-4s S=%3u  cpu %.2f s/s  decodes %.0f/s  decoders %u  ticks %" G_GUINT64_FORMAT
            "  tick p50/p99 %.1f/%.1f ms  dropped %" G_GUINT64_FORMAT "  PLIs %" G_GUINT64_FORMAT "\n",
-           mcu_video_layout_name (layout), n_sites, cpu / wall, (s1.decoded_frames - s0.decoded_frames) / wall,
+           simulated ? "sim " : "real", mcu_video_layout_name (layout), n_sites, cpu / wall, (s1.decoded_frames - s0.decoded_frames) / wall,
            s1.decoders_open, s1.ticks - s0.ticks, s1.tick_p50_us / 1000.0, s1.tick_p99_us / 1000.0,
            s1.queue_dropped, s1.keyframe_requests);
   for (guint t = 0; t < s1.n_tiers; t++)
@@ -386,10 +413,12 @@ main (int argc, char **argv)
   g_autofree char *sites = g_strdup ("16,50,100");
   g_autofree char *layouts = g_strdup ("4x4,1+7");
   g_autofree char *png = NULL;
+  g_autofree char *mode = g_strdup ("sim,real");
   GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "seconds per run (30)", "N" },
     { "sites", 0, 0, G_OPTION_ARG_STRING, &sites, "site counts (16,50,100)", "LIST" },
     { "layouts", 0, 0, G_OPTION_ARG_STRING, &layouts, "layouts (4x4,1+7)", "LIST" },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "sim (media clock, CPU demand), real (threads, wall clock) or both", "LIST" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "write the last tier-0 composite of the last run", "FILE" },
     G_OPTION_ENTRY_NULL,
   };
@@ -421,7 +450,10 @@ main (int argc, char **argv)
         return 2;
       }
       gboolean last = !layout_list[l + 1] && !site_list[s + 1];
-      run (seqs, kind, (guint) n, (guint) seconds, last ? png : NULL);
+      if (strstr (mode, "sim"))
+        run (seqs, kind, (guint) n, (guint) seconds, TRUE, NULL);
+      if (strstr (mode, "real"))
+        run (seqs, kind, (guint) n, (guint) seconds, FALSE, last ? png : NULL);
     }
   }
   for (guint v = 0; v < VARIANTS; v++)
