@@ -440,6 +440,7 @@ mcu_rtp_session_receive_rtp (McuRtpSession *s, guint8 *packet, gsize len, gint64
       return;  /* padding-only probe, or RTX before its media stream */
     len = (gsize) mcu_rtp_rtx_unwrap (packet, len, &h, st->pt, st->ssrc);
   }
+  guint pending = st->n_nacks;
   if (!update_seq (s, st, h.seq, rtx, now_us, &ext))
     return;
   if (!rtx)
@@ -448,8 +449,8 @@ mcu_rtp_session_receive_rtp (McuRtpSession *s, guint8 *packet, gsize len, gint64
   st->stats.bytes += len;
   st->window_bytes += len;
   mcu_rtp_session_update_rates (s, now_us);
-  if (st->n_nacks > 0 && !rtx)
-    mcu_rtp_session_send_nacks (s, st, now_us);
+  if (st->n_nacks > pending)
+    mcu_rtp_session_send_nacks (s, st, now_us);  /* a new gap: ask at once; retries run in poll */
 
   if (h.payload_len == 0)
     return;  /* padding-only (bandwidth probe): counted, nothing for the media code */
@@ -535,33 +536,37 @@ mcu_rtp_session_send_nacks (McuRtpSession *s, RecvStream *st, gint64 now_us)
 
 /* ---- outgoing RTP ---- */
 
+/* abs-send-time, transport-wide sequence and mid (media only, not for RTX) where negotiated, in one
+ * rewrite of the extension block; a packet they do not fit into goes out without them. */
 static void
 stamp_extensions (McuRtpSession *s, McuMediaKind kind, guint8 *buf, int *len, McuRtpHeader *h,
                   gint64 now_us)
 {
   const McuRtpSessionConfig *c = &s->config;
-  guint8 v[3];
-  int r;
+  McuRtpExtension ext[3];
+  guint8 ast[3], tseq[2];
+  guint n = 0, twcc = G_MAXUINT;
 
   if (c->ext_abs_send_time) {
-    mcu_put_be24 (v, mcu_rtp_abs_send_time_from_us (now_us));
-    if ((r = mcu_rtp_set_extension (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, c->ext_abs_send_time,
-                                    v, 3)) > 0)
-      *len = r;
+    mcu_put_be24 (ast, mcu_rtp_abs_send_time_from_us (now_us));
+    ext[n++] = (McuRtpExtension) { c->ext_abs_send_time, 3, ast };
   }
   if (c->twcc && c->ext_twcc) {
-    mcu_put_be16 (v, s->next_twcc_seq);
-    if ((r = mcu_rtp_set_extension (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, c->ext_twcc, v, 2)) > 0) {
-      *len = r;
-      s->next_twcc_seq++;
-    }
+    mcu_put_be16 (tseq, s->next_twcc_seq);
+    twcc = n;
+    ext[n++] = (McuRtpExtension) { c->ext_twcc, 2, tseq };
   }
-  if (c->ext_mid && kind < MCU_MEDIA_N_KINDS && s->mids[kind][0] != '\0') {
-    const char *mid = s->mids[kind];
-    if ((r = mcu_rtp_set_extension (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, c->ext_mid,
-                                    (const guint8 *) mid, strlen (mid))) > 0)
-      *len = r;
-  }
+  if (c->ext_mid && kind < MCU_MEDIA_N_KINDS && s->mids[kind][0] != '\0')
+    ext[n++] = (McuRtpExtension) { c->ext_mid, (guint8) strlen (s->mids[kind]),
+                                   (const guint8 *) s->mids[kind] };
+  if (n == 0)
+    return;
+  int r = mcu_rtp_set_extensions (buf, (gsize) *len, MCU_RTP_MAX_PACKET, h, ext, n);
+  if (r < 0)
+    return;
+  *len = r;
+  if (twcc != G_MAXUINT)
+    s->next_twcc_seq++;
 }
 
 int

@@ -288,22 +288,12 @@ overwrite_in_place (guint8 *packet, const McuRtpHeader *header, guint8 id, const
   return TRUE;
 }
 
-int
-mcu_rtp_set_extension (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *header, guint8 id,
-                       const guint8 *data, gsize data_len)
+/* Rebuilds the extension block of @packet with @set and moves the payload after it. */
+static int
+rewrite_block (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *header, const ElementSet *set)
 {
-  ElementSet set;
   guint8 block[4 + MCU_RTP_MAX_EXTENSIONS * 257 + 3];
-  int r;
-
-  if (id == 0 || data_len == 0 || data_len > 255)
-    return -EINVAL;
-  if (overwrite_in_place (packet, header, id, data, data_len))
-    return (int) len;
-  if ((r = collect_elements (packet, header, &set)) < 0 || (r = put_element (&set, id, data, data_len)) < 0)
-    return r;
-
-  gsize block_len = write_block (&set, block);
+  gsize block_len = write_block (set, block);
   gsize old_block = header->ext_profile ? header->ext_len + 4u : 0;
   gsize start = MCU_RTP_HEADER_LEN + 4u * header->csrc_count;
   gsize tail = len - header->header_len;  /* payload + padding */
@@ -317,6 +307,44 @@ mcu_rtp_set_extension (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *
   memcpy (packet + start, block, block_len);
   packet[0] |= 0x10;
   return mcu_rtp_parse (packet, new_len, header) < 0 ? -EINVAL : (int) new_len;
+}
+
+int
+mcu_rtp_set_extensions (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *header,
+                        const McuRtpExtension *extensions, guint n)
+{
+  ElementSet set;
+  gboolean missing[MCU_RTP_MAX_EXTENSIONS] = { FALSE };
+  gboolean any = FALSE;
+  int r;
+
+  if (n > MCU_RTP_MAX_EXTENSIONS)
+    return -EINVAL;
+  for (guint i = 0; i < n; i++) {
+    const McuRtpExtension *e = &extensions[i];
+    if (e->id == 0 || e->len == 0 || e->data == NULL)
+      return -EINVAL;
+    missing[i] = !overwrite_in_place (packet, header, e->id, e->data, e->len);
+    any = any || missing[i];
+  }
+  if (!any)
+    return (int) len;
+  if ((r = collect_elements (packet, header, &set)) < 0)
+    return r;
+  for (guint i = 0; i < n; i++)
+    if (missing[i] && (r = put_element (&set, extensions[i].id, extensions[i].data, extensions[i].len)) < 0)
+      return r;
+  return rewrite_block (packet, len, capacity, header, &set);
+}
+
+int
+mcu_rtp_set_extension (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *header, guint8 id,
+                       const guint8 *data, gsize data_len)
+{
+  if (data_len == 0 || data_len > 255)
+    return -EINVAL;
+  McuRtpExtension one = { id, (guint8) data_len, data };
+  return mcu_rtp_set_extensions (packet, len, capacity, header, &one, 1);
 }
 
 int

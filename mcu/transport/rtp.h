@@ -79,6 +79,16 @@ guint32 mcu_rtp_abs_send_time_from_us (gint64 time_us);
 int mcu_rtp_set_extension (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *header, guint8 id,
                            const guint8 *data, gsize data_len);
 
+typedef struct {
+  guint8 id;
+  guint8 len;           /* 1-255 */
+  const guint8 *data;   /* (transfer none) */
+} McuRtpExtension;
+
+/* The same for several elements at once, with at most one rebuild of the block. */
+int mcu_rtp_set_extensions (guint8 *packet, gsize len, gsize capacity, McuRtpHeader *header,
+                            const McuRtpExtension *extensions, guint n);
+
 /* Writes a 12-byte fixed header (no CSRC, no extension, no padding) from @header's marker, pt, seq, ts
  * and ssrc. Returns 12 or -ENOSPC. */
 int mcu_rtp_write_header (guint8 *buf, gsize size, const McuRtpHeader *header);
