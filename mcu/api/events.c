@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * WebSocket event streams. The router's GET route checks the token and the room and leaves the
- * message's status unset; libsoup then completes the WebSocket handshake (the handler is on the same
- * path as the router's) and hands over the connection. Each client watches its room's seat table and
+ * WebSocket event streams. The router's GET route checks the token and the room, answers the
+ * handshake (101) and, once it is written, takes the connection over from the HTTP server. Each client watches its room's seat table and
  * gets a stats event every 2 s. (libsoup 3.2 cannot tell how much is queued for a slow client; the
  * keepalive closes a dead one.)
  *
@@ -21,7 +20,6 @@
 
 struct _McuApiEvents {
   McuServer *server;
-  SoupServer *soup;
   GPtrArray *clients;    /* Client */
 };
 
@@ -113,20 +111,12 @@ on_closed (SoupWebsocketConnection *connection, gpointer user_data)
 }
 
 static void
-on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path, SoupWebsocketConnection *connection,
-              gpointer user_data)
+start_client (McuApiEvents *events, McuRoom *room, SoupWebsocketConnection *connection)
 {
-  McuApiEvents *events = user_data;
-  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
-  McuRoom *room = g_strv_length (parts) == 5 ? mcu_server_lookup_room (events->server, parts[3]) : NULL;
-
-  if (room == NULL) {   /* deleted between the check and the handshake */
-    soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no such room");
-    return;
-  }
   Client *client = g_new0 (Client, 1);
+
   client->events = events;
-  client->connection = g_object_ref (connection);
+  client->connection = connection;
   client->room = mcu_room_ref (room);
   g_ptr_array_add (events->clients, client);
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), client);
@@ -141,12 +131,49 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path, SoupWe
   client->stats_timer = g_timeout_add_seconds (STATS_INTERVAL_S, on_stats_timer, client);
 }
 
-/* GET /api/rooms/{room}/events: the checks before the handshake. Leaving the status unset lets
- * libsoup's WebSocket handler take the request; a plain GET then gets its 400. */
+typedef struct {
+  McuApiEvents *events;
+  char *room_id;
+} Upgrade;
+
+static void
+upgrade_free (gpointer data, GClosure *closure)
+{
+  Upgrade *upgrade = data;
+
+  g_free (upgrade->room_id);
+  g_free (upgrade);
+}
+
+/* The 101 is on the wire: take the connection over from the HTTP server. */
+static void
+on_switched (SoupServerMessage *msg, gpointer user_data)
+{
+  Upgrade *upgrade = user_data;
+  McuRoom *room = mcu_server_lookup_room (upgrade->events->server, upgrade->room_id);
+  const char *origin = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Origin");
+  GIOStream *stream = soup_server_message_steal_connection (msg);
+  SoupWebsocketConnection *connection =
+      soup_websocket_connection_new (stream, soup_server_message_get_uri (msg), SOUP_WEBSOCKET_CONNECTION_SERVER,
+                                     origin, NULL, NULL);
+
+  g_object_unref (stream);
+  if (room == NULL) {   /* deleted between the check and the handshake */
+    soup_websocket_connection_close (connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "no such room");
+    g_object_unref (connection);
+    return;
+  }
+  start_client (upgrade->events, room, connection);
+}
+
+/* GET /api/rooms/{room}/events: token and room checked, then the WebSocket handshake answered here.
+ * (libsoup's own WebSocket handler cannot be used: on the router's catch-all path it would also
+ * "handshake" every paused request — a WHIP join waiting for ICE — and answer it 400.) */
 static void
 handle_events (McuRequest *request, gpointer user_data)
 {
   McuApiEvents *events = user_data;
+  g_autoptr (GError) error = NULL;
 
   if (!mcu_api_check_admin (events->server, request->msg, TRUE))
     return;
@@ -155,10 +182,16 @@ handle_events (McuRequest *request, gpointer user_data)
                           request->params[0]);
     return;
   }
-  g_autoptr (GError) error = NULL;
-  if (!soup_websocket_server_check_handshake (request->msg, NULL, NULL, NULL, &error))
+  if (!soup_websocket_server_check_handshake (request->msg, NULL, NULL, NULL, &error)) {
     mcu_http_reply_error (request->msg, SOUP_STATUS_BAD_REQUEST, "not-websocket",
                           "this is a WebSocket endpoint: %s", error->message);
+    return;
+  }
+  soup_websocket_server_process_handshake (request->msg, NULL, NULL, NULL, NULL);
+  Upgrade *upgrade = g_new0 (Upgrade, 1);
+  upgrade->events = events;
+  upgrade->room_id = g_strdup (request->params[0]);
+  g_signal_connect_data (request->msg, "wrote-informational", G_CALLBACK (on_switched), upgrade, upgrade_free, 0);
 }
 
 static const McuRoute routes[] = {
@@ -171,10 +204,8 @@ mcu_api_events_new (McuHttp *http, McuServer *server)
   McuApiEvents *events = g_new0 (McuApiEvents, 1);
 
   events->server = server;
-  events->soup = g_object_ref (mcu_http_get_soup_server (http));
   events->clients = g_ptr_array_new_with_free_func (client_free);
   mcu_http_add_routes (http, routes, G_N_ELEMENTS (routes), events);
-  soup_server_add_websocket_handler (events->soup, NULL, NULL, NULL, on_websocket, events, NULL);
   return events;
 }
 
@@ -182,7 +213,6 @@ void
 mcu_api_events_free (McuApiEvents *events)
 {
   g_ptr_array_unref (events->clients);
-  g_object_unref (events->soup);
   g_free (events);
 }
 

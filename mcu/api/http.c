@@ -54,6 +54,13 @@ mcu_http_parse_address (const char *address, GError **error)
 }
 
 void
+mcu_http_pause (SoupServerMessage *msg)
+{
+  soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
+  soup_server_message_pause (msg);
+}
+
+void
 mcu_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
 {
   g_autofree char *body = json_to_string (node, FALSE);
@@ -221,4 +228,10 @@ mcu_http_get_url (McuHttp *http)
   if (g_inet_address_get_is_any (inet))
     return g_strdup_printf ("http://%s:%u/", v6 ? "[::1]" : "127.0.0.1", mcu_http_get_port (http));
   return g_strdup_printf (v6 ? "http://[%s]:%u/" : "http://%s:%u/", host, mcu_http_get_port (http));
+}
+
+SoupServer *
+mcu_http_get_soup_server (McuHttp *http)
+{
+  return http->server;
 }

@@ -50,8 +50,16 @@ guint mcu_http_get_port (McuHttp *http);
 /* The URL a person opens, e.g. "http://127.0.0.1:8080/". (transfer full) */
 char *mcu_http_get_url (McuHttp *http);
 
+/* The libsoup server underneath (transfer none): for WebSocket handlers and request signals. */
+SoupServer *mcu_http_get_soup_server (McuHttp *http);
+
 /* Parses "ADDR:PORT" into an address; FALSE with a message naming the problem. */
 GInetSocketAddress *mcu_http_parse_address (const char *address, GError **error);
+
+/* Pauses @msg for an asynchronous reply (finish with soup_server_message_unpause). It sets a
+ * provisional status first: libsoup treats a message whose handler set no status as a WebSocket
+ * upgrade attempt, and would write its own 400 into the body. */
+void mcu_http_pause (SoupServerMessage *msg);
 
 /* Replies. @node is taken (transfer full). */
 void mcu_http_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);

@@ -73,6 +73,7 @@ async function join() {
     throw err;
   }
   site.location = new URL(resp.headers.get('Location'), location.href).toString();
+  document.body.dataset.joinedAt = Date.now();
   await pc.setRemoteDescription({ type: 'answer', sdp: body });
   site.attempt = 0;
   setState('in', site.location);

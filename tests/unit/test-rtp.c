@@ -149,6 +149,37 @@ test_set_extension (void)
 }
 
 static void
+test_set_extensions_at_once (void)
+{
+  guint8 buf[128];
+  McuRtpHeader h;
+  gsize len = basic (buf, 10);
+  guint8 level = 0x85, seq[2] = { 0, 7 }, mid[2] = { 'v', '1' };
+  McuRtpExtension three[3] = { { 1, 1, &level }, { 5, 2, seq }, { 9, 2, mid } };
+  char text[8];
+
+  g_assert_cmpint (mcu_rtp_parse (buf, len, &h), ==, 0);
+  int r = mcu_rtp_set_extensions (buf, len, sizeof buf, &h, three, 3);
+  g_assert_cmpint (r, ==, 12 + 4 + 8 + 10);   /* 2 + 3 + 3 bytes of elements in one block */
+  g_assert_cmpint (mcu_rtp_get_audio_level (buf, &h, 1, NULL), ==, 5);
+  g_assert_cmpint (mcu_rtp_get_twcc_seq (buf, &h, 5), ==, 7);
+  g_assert_cmpint (mcu_rtp_get_mid (buf, &h, 9, text, sizeof text), ==, 2);
+  g_assert_cmpstr (text, ==, "v1");
+  /* again with one changed value and one new element: existing ones rewritten in place */
+  seq[1] = 8;
+  guint8 ast[3] = { 9, 9, 9 };
+  McuRtpExtension two[2] = { { 5, 2, seq }, { 3, 3, ast } };
+  r = mcu_rtp_set_extensions (buf, (gsize) r, sizeof buf, &h, two, 2);
+  g_assert_cmpint (r, ==, 12 + 4 + 12 + 10);
+  g_assert_cmpint (mcu_rtp_get_twcc_seq (buf, &h, 5), ==, 8);
+  g_assert_cmpint (mcu_rtp_get_abs_send_time (buf, &h, 3), ==, 0x090909);
+  g_assert_cmpint (mcu_rtp_get_audio_level (buf, &h, 1, NULL), ==, 5);
+  g_assert_cmpuint (buf[h.header_len + 9], ==, 10);
+  McuRtpExtension bad = { 0, 1, &level };
+  g_assert_cmpint (mcu_rtp_set_extensions (buf, (gsize) r, sizeof buf, &h, &bad, 1), ==, -EINVAL);
+}
+
+static void
 test_abs_send_time (void)
 {
   g_assert_cmpuint (mcu_rtp_abs_send_time_from_us (G_USEC_PER_SEC), ==, 1u << 18);
@@ -249,6 +280,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp/extension/one-byte", test_extensions_one_byte);
   g_test_add_func ("/rtp/extension/two-byte", test_extensions_two_byte);
   g_test_add_func ("/rtp/extension/set", test_set_extension);
+  g_test_add_func ("/rtp/extension/set-several", test_set_extensions_at_once);
   g_test_add_func ("/rtp/extension/abs-send-time", test_abs_send_time);
   g_test_add_func ("/rtp/rtx/round-trip", test_rtx_round_trip);
   g_test_add_func ("/rtp/rtx/padding", test_rtx_drops_padding);

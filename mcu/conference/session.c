@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A site's WebRTC session: glue between the peer (ICE/DTLS/SRTP), the RTP session (RTCP, NACK/RTX,
+ * TWCC) and the room's media handlers.
+ *
+ * Threads: created on the control thread; everything that touches the peer or the RTP session runs on
+ * the room's media thread (posted with g_main_context_invoke_full). Results and the "ended" report go
+ * back to the control thread through GTask / the control context. The per-packet path (on_rtp →
+ * receive_rtp → on_media; send → send_rtp → peer) allocates nothing and logs nothing.
+ */
+#define G_LOG_DOMAIN "mcu-session"
+
+#include "session.h"
+
+#include <errno.h>
+
+#include "conference/room-error.h"
+#include "sdp/sdp-fragment.h"
+
+struct _McuSession {
+  gatomicrefcount rc;
+  char *id;
+  char *site_id;
+  GMainContext *media_context;
+  GMainContext *control_context;
+  McuCertificate *certificate;
+  McuPeerConfig peer_config;
+  McuSessionMedia media;
+  gpointer media_data;
+  McuSessionEndedFunc ended;
+  gpointer ended_data;
+  guint gather_timeout_ms;
+
+  /* Media thread only. */
+  McuPeer *peer;
+  McuRtpSession *rtp;
+  McuSdpNegotiated *negotiated;
+  char *bundle_mid;
+  GSource *timer;
+  GTask *pending;          /* start or ICE-restart waiting for gathering */
+  GSource *gather_timeout;
+  guint32 ssrc[4];         /* audio, video, video rtx, content */
+  gboolean closed;
+  gboolean ended_reported;
+
+  /* Stats snapshot, written on the media thread, read from any thread. */
+  GMutex stats_lock;
+  McuSessionStats stats;
+};
+
+McuSession *
+mcu_session_new (const char *id, const char *site_id, const McuSessionSetup *setup)
+{
+  McuSession *session = g_new0 (McuSession, 1);
+
+  g_atomic_ref_count_init (&session->rc);
+  session->id = g_strdup (id);
+  session->site_id = g_strdup (site_id);
+  session->media_context = g_main_context_ref (setup->media_context);
+  session->control_context = g_main_context_ref_thread_default ();
+  session->certificate = mcu_certificate_ref (setup->certificate);
+  session->peer_config = *setup->peer_config;
+  session->media = *setup->media;
+  session->media_data = setup->media_data;
+  session->ended = setup->ended;
+  session->ended_data = setup->ended_data;
+  session->gather_timeout_ms = setup->gather_timeout_ms ? setup->gather_timeout_ms : 1000;
+  g_mutex_init (&session->stats_lock);
+  for (guint i = 0; i < G_N_ELEMENTS (session->ssrc); i++)
+    session->ssrc[i] = g_random_int_range (1, G_MAXINT32);
+  return session;
+}
+
+McuSession *
+mcu_session_ref (McuSession *session)
+{
+  g_atomic_ref_count_inc (&session->rc);
+  return session;
+}
+
+void
+mcu_session_unref (McuSession *session)
+{
+  if (!g_atomic_ref_count_dec (&session->rc))
+    return;
+  /* Normally close_on_media has already freed the peer and RTP session on the media thread. */
+  g_clear_pointer (&session->rtp, mcu_rtp_session_free);
+  g_clear_pointer (&session->peer, mcu_peer_unref);
+  g_clear_pointer (&session->negotiated, mcu_sdp_negotiated_free);
+  g_free (session->bundle_mid);
+  g_main_context_unref (session->media_context);
+  g_main_context_unref (session->control_context);
+  mcu_certificate_unref (session->certificate);
+  g_mutex_clear (&session->stats_lock);
+  g_free (session->id);
+  g_free (session->site_id);
+  g_free (session);
+}
+
+const char *
+mcu_session_get_id (McuSession *session)
+{
+  return session->id;
+}
+
+const char *
+mcu_session_get_site_id (McuSession *session)
+{
+  return session->site_id;
+}
+
+static void
+invoke_media (McuSession *session, GSourceFunc func)
+{
+  g_main_context_invoke_full (session->media_context, G_PRIORITY_DEFAULT, func, mcu_session_ref (session),
+                              (GDestroyNotify) mcu_session_unref);
+}
+
+/* ---- ended: reported once, on the control thread ---------------------------------------------- */
+
+typedef struct {
+  McuSession *session;
+  char *reason;
+} Ended;
+
+static gboolean
+report_ended (gpointer data)
+{
+  Ended *ended = data;
+
+  if (ended->session->ended != NULL)
+    ended->session->ended (ended->session, ended->reason, ended->session->ended_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ended_free (gpointer data)
+{
+  Ended *ended = data;
+
+  mcu_session_unref (ended->session);
+  g_free (ended->reason);
+  g_free (ended);
+}
+
+static void
+end_session (McuSession *session, const char *reason)
+{
+  if (session->ended_reported || session->closed)
+    return;
+  session->ended_reported = TRUE;
+  Ended *ended = g_new0 (Ended, 1);
+  ended->session = mcu_session_ref (session);
+  ended->reason = g_strdup (reason);
+  g_main_context_invoke_full (session->control_context, G_PRIORITY_DEFAULT, report_ended, ended, ended_free);
+}
+
+/* ---- media thread: the packet path ------------------------------------------------------------ */
+
+static void
+send_rtp_cb (gpointer user_data, guint8 *packet, gsize len)
+{
+  McuSession *session = user_data;
+  mcu_peer_send_rtp (session->peer, packet, len);
+}
+
+static void
+send_rtcp_cb (gpointer user_data, guint8 *packet, gsize len)
+{
+  McuSession *session = user_data;
+  mcu_peer_send_rtcp (session->peer, packet, len);
+}
+
+static void
+on_media_cb (gpointer user_data, McuMediaKind kind, guint8 *packet, gsize len, const McuRtpInfo *info)
+{
+  McuSession *session = user_data;
+
+  if (session->media.on_media != NULL)
+    session->media.on_media (session, kind, packet, len, info, session->media_data);
+}
+
+static void
+on_keyframe_request_cb (gpointer user_data, McuMediaKind kind)
+{
+  McuSession *session = user_data;
+
+  if (session->media.on_keyframe_request != NULL)
+    session->media.on_keyframe_request (session, kind, session->media_data);
+}
+
+static void
+on_bitrate_request_cb (gpointer user_data, guint32 bps)
+{
+  McuSession *session = user_data;
+
+  if (session->media.on_bitrate_request != NULL)
+    session->media.on_bitrate_request (session, bps, session->media_data);
+}
+
+static void
+on_peer_rtp (McuPeer *peer, guint8 *packet, gsize len, gpointer user_data)
+{
+  McuSession *session = user_data;
+
+  if (session->rtp != NULL)
+    mcu_rtp_session_receive_rtp (session->rtp, packet, len, g_get_monotonic_time ());
+}
+
+static void
+on_peer_rtcp (McuPeer *peer, guint8 *packet, gsize len, gpointer user_data)
+{
+  McuSession *session = user_data;
+
+  if (session->rtp != NULL)
+    mcu_rtp_session_receive_rtcp (session->rtp, packet, len, g_get_monotonic_time ());
+}
+
+int
+mcu_session_send (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len)
+{
+  if (session->rtp == NULL || session->closed)
+    return -ENOTCONN;
+  return mcu_rtp_session_send_rtp (session->rtp, kind, packet, len, g_get_monotonic_time ());
+}
+
+void
+mcu_session_request_keyframe (McuSession *session, McuMediaKind kind)
+{
+  if (session->rtp != NULL && !session->closed)
+    mcu_rtp_session_request_keyframe (session->rtp, kind, g_get_monotonic_time ());
+}
+
+void
+mcu_session_set_remb (McuSession *session, guint32 bps)
+{
+  if (session->rtp != NULL && !session->closed)
+    mcu_rtp_session_set_remb (session->rtp, bps, g_get_monotonic_time ());
+}
+
+/* ---- media thread: timers and stats ------------------------------------------------------------ */
+
+static void
+snapshot_stats (McuSession *session)
+{
+  McuSessionStats stats = { 0 };
+
+  mcu_peer_get_stats (session->peer, &stats.peer);
+  if (session->rtp != NULL)
+    mcu_rtp_session_get_stats (session->rtp, &stats.rtp);
+  stats.connected = stats.peer.state == MCU_PEER_STATE_CONNECTED;
+  g_mutex_lock (&session->stats_lock);
+  session->stats = stats;
+  g_mutex_unlock (&session->stats_lock);
+}
+
+void
+mcu_session_get_stats (McuSession *session, McuSessionStats *out)
+{
+  g_mutex_lock (&session->stats_lock);
+  *out = session->stats;
+  g_mutex_unlock (&session->stats_lock);
+}
+
+static gboolean
+on_timer (gpointer user_data)
+{
+  McuSession *session = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 next = mcu_rtp_session_poll (session->rtp, now);
+
+  snapshot_stats (session);
+  /* Never sleep longer than 100 ms: stats snapshots follow the timer. */
+  g_source_set_ready_time (session->timer, MIN (next, now + 100 * G_TIME_SPAN_MILLISECOND));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ready_time_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs ready_time_funcs = { .dispatch = ready_time_dispatch };
+
+static void
+start_timer (McuSession *session)
+{
+  session->timer = g_source_new (&ready_time_funcs, sizeof (GSource));
+  g_source_set_callback (session->timer, on_timer, session, NULL);
+  g_source_set_ready_time (session->timer, g_get_monotonic_time ());
+  g_source_attach (session->timer, session->media_context);
+}
+
+/* ---- media thread: peer state ------------------------------------------------------------------ */
+
+static void
+on_peer_state (McuPeer *peer, McuPeerState state, const char *reason, gpointer user_data)
+{
+  McuSession *session = user_data;
+
+  if (state == MCU_PEER_STATE_CONNECTED)
+    g_message ("session %s (site %s): media connected", session->id, session->site_id);
+  else if (state == MCU_PEER_STATE_FAILED || state == MCU_PEER_STATE_CLOSED)
+    end_session (session, reason ? reason : "transport closed");
+  else if (state == MCU_PEER_STATE_DISCONNECTED)
+    g_message ("session %s (site %s): link lost (%s); waiting for ICE to recover", session->id,
+               session->site_id, reason ? reason : "ICE disconnected");
+}
+
+/* ---- media thread: answering ------------------------------------------------------------------- */
+
+static void finish_pending (McuSession *session);
+
+/* GTask data of a start or a patch (GTask's source object must be a GObject; ours is not). */
+typedef struct {
+  McuSession *session;
+  McuSdp *offer;              /* start */
+  McuSdpFragment *fragment;   /* patch */
+} TaskData;
+
+static void
+task_data_free (gpointer data)
+{
+  TaskData *task_data = data;
+
+  mcu_session_unref (task_data->session);
+  g_clear_pointer (&task_data->offer, mcu_sdp_unref);
+  g_clear_pointer (&task_data->fragment, mcu_sdp_fragment_free);
+  g_free (task_data);
+}
+
+static GTask *
+new_task (McuSession *session, gpointer tag, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  TaskData *data = g_new0 (TaskData, 1);
+
+  data->session = mcu_session_ref (session);
+  g_task_set_source_tag (task, tag);
+  g_task_set_task_data (task, data, task_data_free);
+  return task;
+}
+
+static McuSession *
+task_session (GTask *task)
+{
+  return ((TaskData *) g_task_get_task_data (task))->session;
+}
+
+static void
+on_gathering_done (McuPeer *peer, gpointer user_data)
+{
+  finish_pending (user_data);
+}
+
+static gboolean
+on_gather_timeout (gpointer user_data)
+{
+  McuSession *session = user_data;
+
+  session->gather_timeout = NULL;
+  finish_pending (session);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_local_candidate (McuPeer *peer, const char *candidate, gpointer user_data)
+{
+  /* Candidates gathered after the answer are not trickled to WHIP clients (RFC 9725 has no server
+   * trickle); host candidates, which are what sites reach us on, are ready well before the answer. */
+}
+
+static McuRtpSessionConfig
+rtp_config_from (McuSession *session, const McuSdpNegotiated *negotiated)
+{
+  McuRtpSessionConfig config = { 0 };
+  const McuSdpNegotiatedMedia *audio = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_AUDIO);
+  const McuSdpNegotiatedMedia *video = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_VIDEO);
+  const McuSdpNegotiatedMedia *content = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_CONTENT);
+  const McuSdpNegotiatedMedia *any = video ? video : audio;
+  guint fb = video ? video->rtcp_fb : 0;
+
+  if (audio != NULL) {
+    config.local_audio_ssrc = session->ssrc[0];
+    config.audio_pt = audio->payload_type;
+    config.audio_clock = audio->clock_rate;
+    config.remote_ssrc[MCU_MEDIA_AUDIO] = audio->remote_ssrc;
+    config.mids[MCU_MEDIA_AUDIO] = audio->mid;
+    config.ext_audio_level = audio->extmap.audio_level;
+    fb |= audio->rtcp_fb;
+  }
+  if (video != NULL) {
+    config.local_video_ssrc = session->ssrc[1];
+    config.local_video_rtx_ssrc = video->rtx_payload_type ? session->ssrc[2] : 0;
+    config.video_pt = video->payload_type;
+    config.video_rtx_pt = video->rtx_payload_type;
+    config.video_clock = video->clock_rate;
+    config.remote_ssrc[MCU_MEDIA_VIDEO] = video->remote_ssrc;
+    config.remote_rtx_ssrc[MCU_MEDIA_VIDEO] = video->remote_rtx_ssrc;
+    config.mids[MCU_MEDIA_VIDEO] = video->mid;
+  }
+  if (content != NULL) {
+    config.content_pt = content->payload_type;
+    config.content_rtx_pt = content->rtx_payload_type;
+    config.remote_ssrc[MCU_MEDIA_CONTENT] = content->remote_ssrc;
+    config.remote_rtx_ssrc[MCU_MEDIA_CONTENT] = content->remote_rtx_ssrc;
+    config.mids[MCU_MEDIA_CONTENT] = content->mid;
+  }
+  config.nack = (fb & MCU_SDP_FB_NACK) != 0;
+  config.pli = (fb & MCU_SDP_FB_NACK_PLI) != 0;
+  config.fir = (fb & MCU_SDP_FB_CCM_FIR) != 0;
+  config.remb = (fb & MCU_SDP_FB_GOOG_REMB) != 0;
+  config.twcc = (fb & MCU_SDP_FB_TRANSPORT_CC) != 0;
+  config.rsize = any ? any->rtcp_rsize : FALSE;
+  if (any != NULL) {
+    config.ext_abs_send_time = any->extmap.abs_send_time;
+    config.ext_twcc = any->extmap.transport_cc;
+    config.ext_mid = any->extmap.mid;
+  }
+  config.cname = "mcu";
+  return config;
+}
+
+static gboolean
+setup_remote (McuSession *session, McuSdpNegotiated *negotiated, GError **error)
+{
+  if (!mcu_peer_set_remote (session->peer, negotiated->remote_ice_ufrag, negotiated->remote_ice_pwd,
+                            negotiated->remote_fingerprint_algorithm, negotiated->remote_fingerprint, error))
+    return FALSE;
+  for (guint i = 0; negotiated->remote_candidates[i] != NULL; i++)
+    mcu_peer_add_remote_candidate (session->peer, negotiated->remote_candidates[i], NULL);
+  if (negotiated->remote_end_of_candidates)
+    mcu_peer_end_of_candidates (session->peer);
+
+  McuRtpSessionConfig config = rtp_config_from (session, negotiated);
+  McuRtpSessionCallbacks callbacks = {
+    .send_rtp = send_rtp_cb,
+    .send_rtcp = send_rtcp_cb,
+    .on_media = on_media_cb,
+    .on_keyframe_request = on_keyframe_request_cb,
+    .on_bitrate_request = on_bitrate_request_cb,
+  };
+  session->rtp = mcu_rtp_session_new (&config, &callbacks, session);
+  return TRUE;
+}
+
+static char *
+build_answer (McuSession *session, McuSdp *offer, GError **error)
+{
+  const char *ufrag = NULL, *pwd = NULL;
+  g_auto (GStrv) candidates = mcu_peer_get_local_candidates (session->peer);
+  g_autofree char *fingerprint = g_strconcat ("sha-256 ", mcu_certificate_get_fingerprint (session->certificate),
+                                              NULL);
+  McuSdpNegotiated *negotiated = NULL;
+
+  mcu_peer_get_local_credentials (session->peer, &ufrag, &pwd);
+  McuSdpLocal local = {
+    .ice_ufrag = ufrag,
+    .ice_pwd = pwd,
+    .fingerprint = fingerprint,
+    .candidates = (const char *const *) candidates,
+    .end_of_candidates = TRUE,
+    .audio_ssrc = session->ssrc[0],
+    .video_ssrc = session->ssrc[1],
+    .video_rtx_ssrc = session->ssrc[2],
+    .content_ssrc = 0,  /* the composite goes on the main video m-line; we never send content */
+    .cname = "mcu",
+    .stream_id = "mcu",
+  };
+  g_autoptr (McuSdp) answer = mcu_sdp_answer (offer, &local, &negotiated, error);
+  if (answer == NULL)
+    return NULL;
+  session->negotiated = negotiated;
+  session->bundle_mid = g_strdup (negotiated->bundle_mids[0] ? negotiated->bundle_mids[0] : "0");
+  if (!setup_remote (session, negotiated, error))
+    return NULL;
+  start_timer (session);
+  return mcu_sdp_to_string (answer);
+}
+
+static char *
+build_restart_fragment (McuSession *session)
+{
+  const char *ufrag = NULL, *pwd = NULL;
+  g_auto (GStrv) candidates = mcu_peer_get_local_candidates (session->peer);
+
+  mcu_peer_get_local_credentials (session->peer, &ufrag, &pwd);
+  return mcu_sdp_fragment_write (ufrag, pwd, session->bundle_mid, (const char *const *) candidates, TRUE);
+}
+
+/* The start or ICE restart waiting for gathering, if any, with its timeout stopped. (transfer full) */
+static GTask *
+take_pending (McuSession *session)
+{
+  if (session->gather_timeout != NULL) {
+    g_source_destroy (session->gather_timeout);
+    g_clear_pointer (&session->gather_timeout, g_source_unref);
+  }
+  return g_steal_pointer (&session->pending);
+}
+
+/* Gathering is done (or took too long): answer the waiting start or ICE restart. */
+static void
+finish_pending (McuSession *session)
+{
+  g_autoptr (GTask) task = take_pending (session);
+  g_autoptr (GError) error = NULL;
+
+  if (task == NULL)
+    return;
+  if (session->closed) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the session was closed");
+  } else if (g_task_get_source_tag (task) == mcu_session_start) {
+    TaskData *data = g_task_get_task_data (task);
+    char *answer = build_answer (session, data->offer, &error);
+    if (answer == NULL)
+      g_task_return_error (task, g_steal_pointer (&error));
+    else
+      g_task_return_pointer (task, answer, g_free);
+  } else {
+    g_task_return_pointer (task, build_restart_fragment (session), g_free);
+  }
+}
+
+/* Fails the waiting start or restart (if still waiting) with @what: @error's message; @code is a
+ * McuRoomError, or -1 for a bad request. */
+static void
+fail_pending (McuSession *session, int code, const char *what, const GError *error)
+{
+  g_autoptr (GTask) task = take_pending (session);
+
+  if (task == NULL)
+    return;
+  if (code < 0)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", what, error->message);
+  else
+    g_task_return_new_error (task, MCU_ROOM_ERROR, code, "%s: %s", what, error->message);
+}
+
+static void
+wait_for_gathering (McuSession *session, GTask *task)
+{
+  session->pending = g_object_ref (task);
+  session->gather_timeout = g_timeout_source_new (session->gather_timeout_ms);
+  g_source_set_callback (session->gather_timeout, on_gather_timeout, session, NULL);
+  g_source_attach (session->gather_timeout, session->media_context);
+}
+
+static gboolean
+start_on_media (gpointer user_data)
+{
+  GTask *task = user_data;
+  McuSession *session = task_session (task);
+  g_autoptr (GError) error = NULL;
+  McuPeerCallbacks callbacks = {
+    .on_rtp = on_peer_rtp,
+    .on_rtcp = on_peer_rtcp,
+    .on_state = on_peer_state,
+    .on_local_candidate = on_local_candidate,
+    .on_gathering_done = on_gathering_done,
+  };
+
+  if (session->closed) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "session closed");
+    return G_SOURCE_REMOVE;
+  }
+  session->peer = mcu_peer_new (session->media_context, MCU_PEER_ROLE_SERVER, session->certificate,
+                                &session->peer_config, &callbacks, session, &error);
+  if (session->peer == NULL) {
+    g_task_return_new_error (task, MCU_ROOM_ERROR, MCU_ROOM_ERROR_MEDIA, "cannot set up ICE: %s",
+                             error->message);
+    return G_SOURCE_REMOVE;
+  }
+  /* Wait first: without STUN/TURN libnice reports "gathering done" from inside gather(). */
+  wait_for_gathering (session, task);
+  if (!mcu_peer_gather (session->peer, &error))
+    fail_pending (session, MCU_ROOM_ERROR_MEDIA, "cannot set up ICE", error);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcu_session_start (McuSession *session, McuSdp *offer, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = new_task (session, mcu_session_start, callback, user_data);
+
+  ((TaskData *) g_task_get_task_data (task))->offer = mcu_sdp_ref (offer);
+  g_main_context_invoke_full (session->media_context, G_PRIORITY_DEFAULT, start_on_media, task, g_object_unref);
+}
+
+char *
+mcu_session_start_finish (McuSession *session, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- media thread: trickle and ICE restart ----------------------------------------------------- */
+
+static gboolean
+patch_on_media (gpointer user_data)
+{
+  GTask *task = user_data;
+  McuSession *session = task_session (task);
+  McuSdpFragment *fragment = ((TaskData *) g_task_get_task_data (task))->fragment;
+  g_autoptr (GError) error = NULL;
+
+  if (session->peer == NULL || session->negotiated == NULL || session->closed) {
+    g_task_return_new_error (task, MCU_ROOM_ERROR, MCU_ROOM_ERROR_NO_SESSION, "the session is not set up");
+    return G_SOURCE_REMOVE;
+  }
+  gboolean restart = fragment->ice_ufrag != NULL &&
+                     g_strcmp0 (fragment->ice_ufrag, session->negotiated->remote_ice_ufrag) != 0;
+  if (restart) {
+    if (fragment->ice_pwd == NULL) {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               "ICE restart refused: the fragment has a new ice-ufrag but no ice-pwd");
+      return G_SOURCE_REMOVE;
+    }
+    wait_for_gathering (session, task);  /* before the restart: gathering may finish inside it */
+    if (!mcu_peer_restart_ice (session->peer, fragment->ice_ufrag, fragment->ice_pwd, &error)) {
+      fail_pending (session, -1, "ICE restart refused", error);
+      return G_SOURCE_REMOVE;
+    }
+    g_free (session->negotiated->remote_ice_ufrag);
+    g_free (session->negotiated->remote_ice_pwd);
+    session->negotiated->remote_ice_ufrag = g_strdup (fragment->ice_ufrag);
+    session->negotiated->remote_ice_pwd = g_strdup (fragment->ice_pwd);
+  }
+  for (guint i = 0; i < fragment->n_candidates; i++) {
+    if (!mcu_peer_add_remote_candidate (session->peer, fragment->candidates[i].candidate, &error)) {
+      if (restart)
+        fail_pending (session, -1, "bad candidate", error);
+      else
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad candidate: %s",
+                                 error->message);
+      return G_SOURCE_REMOVE;
+    }
+  }
+  if (fragment->end_of_candidates)
+    mcu_peer_end_of_candidates (session->peer);
+  if (!restart)
+    g_task_return_pointer (task, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcu_session_patch (McuSession *session, McuSdpFragment *fragment, GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  GTask *task = new_task (session, mcu_session_patch, callback, user_data);
+
+  ((TaskData *) g_task_get_task_data (task))->fragment = fragment;
+  g_main_context_invoke_full (session->media_context, G_PRIORITY_DEFAULT, patch_on_media, task, g_object_unref);
+}
+
+char *
+mcu_session_patch_finish (McuSession *session, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- closing ------------------------------------------------------------------------------------ */
+
+static gboolean
+close_on_media (gpointer user_data)
+{
+  McuSession *session = user_data;
+
+  session->closed = TRUE;
+  finish_pending (session);
+  if (session->timer != NULL) {
+    g_source_destroy (session->timer);
+    g_clear_pointer (&session->timer, g_source_unref);
+  }
+  /* Peer and RTP session die here, on the thread their sources and callbacks belong to. */
+  if (session->peer != NULL)
+    mcu_peer_close (session->peer);
+  g_clear_pointer (&session->rtp, mcu_rtp_session_free);
+  g_clear_pointer (&session->peer, mcu_peer_unref);
+  return G_SOURCE_REMOVE;
+}
+
+void
+mcu_session_close (McuSession *session)
+{
+  invoke_media (session, close_on_media);
+}
