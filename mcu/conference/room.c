@@ -386,10 +386,9 @@ mcu_room_kick (McuRoom *room, const char *site_id, GError **error)
     g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_NO_SITE, "room '%s' has no site '%s'", room->id, site_id);
     return FALSE;
   }
-  g_autoptr (McuSite) keep = mcu_site_ref (site);
   g_autofree char *session_id = g_strdup (mcu_site_get_session_id (site));
   if (session_id != NULL)
-    mcu_room_end_session (room, session_id, "removed by the operator");
+    mcu_room_end_session (room, session_id, "removed by the operator");   /* the seat stays: held */
   JsonObject *data = json_object_new ();
   json_object_set_string_member (data, "site_id", site_id);
   json_object_set_boolean_member (data, "was_connected", session_id != NULL);

@@ -307,8 +307,7 @@ mcu_seats_disconnected (McuSeats *seats, const char *site_id, const char *sessio
 static void
 release_seat (McuSeats *seats, McuSite *site)
 {
-  g_autoptr (McuSite) keep = mcu_site_ref (site);
-
+  mcu_site_ref (site);   /* a guest's seat is dropped from the table below; the event still shows it */
   mcu_site_hold (site, 0);
   mcu_site_set_hand (site, 0, 0);
   if (g_strcmp0 (seats->floor, mcu_site_get_id (site)) == 0)
@@ -322,6 +321,7 @@ release_seat (McuSeats *seats, McuSite *site)
     json_object_set_boolean_member (data, "removed", TRUE);
   }
   mcu_seats_emit (seats, "seat-released", data);
+  mcu_site_unref (site);
 }
 
 gint64

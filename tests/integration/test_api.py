@@ -206,7 +206,7 @@ def site_of(base, room, site_id):
 
 def check_moderation(base, offer, events):
     code, headers, answer = join(base, "closed", offer, token="secret-token-1")
-    mcutest.expect(code == 201, f"join school-1: {code} {answer}")
+    mcutest.expect(code == 201 and answer.startswith("v=0"), f"join school-1 gets an SDP answer: {code} {answer}")
     location = headers["Location"]
     events.wait(lambda e: e["event"] == "joined" and e["site"]["id"] == "school-1", "joined school-1")
     site, roster = site_of(base, "closed", "school-1")

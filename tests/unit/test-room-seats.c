@@ -148,6 +148,7 @@ test_lock (void)
   mcu_seats_set_locked (seats, FALSE);
   g_autoptr (McuSite) b = mcu_seats_admit (seats, "token-of-b-456", NULL, &error);
   g_assert_no_error (error);
+  g_assert_cmpstr (mcu_site_get_id (b), ==, "b");
   log_clear (&log);
 }
 
@@ -330,8 +331,10 @@ test_store_restart (void)
     McuRoom *cfg = mcu_server_lookup_room (server, "cfg");
     g_autoptr (McuSite) s2 = mcu_room_admit (cfg, "added-to-config-room", NULL, &error);
     g_assert_no_error (error);
+    g_assert_cmpstr (mcu_site_get_id (s2), ==, "s2");
     g_autoptr (McuSite) s1 = mcu_room_admit (cfg, "config-token-1", NULL, &error);
     g_assert_no_error (error);
+    g_assert_cmpstr (mcu_site_get_id (s1), ==, "s1");
     g_assert_true (mcu_server_remove_room (server, "hop"));
     g_assert_true (mcu_server_save_state (server, &error));
   }
