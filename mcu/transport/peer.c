@@ -6,7 +6,9 @@
  * controlled in the server role, controlling (regular nomination) in the client role. Host
  * candidates on the configured addresses, STUN/TURN from the config, optional ICE-TCP, a 1:1 NAT
  * public address advertised as an extra host candidate. ICE restart keeps the selected pair, so
- * media does not stop while the new checks run.
+ * media does not stop while the new checks run. With consent freshness (RFC 7675, default on)
+ * libnice notices a site that went silent (30 s) and the peer reports DISCONNECTED; without it a
+ * vanished site is only noticed by the media layer (no RTCP).
  * DTLS starts when ICE first connects (the client sends its ClientHello; the server answers the
  * first ClientHello even if its own checks have not finished). Retransmissions run from a
  * GSource re-armed from DTLSv1_get_timeout; a deadline GSource fails the peer if DTLS has not
@@ -74,6 +76,7 @@ mcu_peer_config_init (McuPeerConfig *config)
   config->stun_port = DEFAULT_STUN_PORT;
   config->turn_port = DEFAULT_STUN_PORT;
   config->dtls_timeout_ms = DEFAULT_DTLS_TIMEOUT_MS;
+  config->consent_freshness = TRUE;
 }
 
 void
@@ -629,6 +632,8 @@ mcu_peer_new (GMainContext *context, McuPeerRole role, McuCertificate *cert,
   peer->closed = TRUE; /* until fully built: nothing to close, no callbacks */
   if (role == MCU_PEER_ROLE_CLIENT)
     options |= NICE_AGENT_OPTION_REGULAR_NOMINATION;
+  if (peer->config.consent_freshness)
+    options |= NICE_AGENT_OPTION_CONSENT_FRESHNESS;
   peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245, options);
   if (!configure_agent (peer, error)) {
     mcu_peer_unref (peer);

@@ -378,6 +378,7 @@ test_certificate (void)
   g_autoptr (McuCertificate) other = mcu_certificate_new_generated (NULL, NULL);
   g_autofree char *other_key = NULL;
   g_autofree char *other_pem = mcu_certificate_to_pem (other, &other_key);
+  g_assert_cmpstr (other_pem, !=, pem);
   g_assert_cmpstr (mcu_certificate_get_fingerprint (other), !=, fp);
   g_assert_null (mcu_certificate_new_from_pem (pem, other_key, &error));
   g_assert_error (error, MCU_CERT_ERROR, 0);
