@@ -52,7 +52,7 @@ setup_codec (McuVideoTier *tier, GError **error)
   cfg.rc_end_usage = VPX_CBR;
   cfg.rc_target_bitrate = MAX (c->bitrate_bps / 1000, 10);
   cfg.rc_min_quantizer = 4;
-  cfg.rc_max_quantizer = 56;
+  cfg.rc_max_quantizer = 63; /* thin links: the bitrate matters more than the last bit of quality */
   cfg.rc_undershoot_pct = 100;
   cfg.rc_overshoot_pct = 15;
   cfg.rc_buf_initial_sz = 500;
