@@ -17,6 +17,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "adapt.h"
 #include "identity.h"
@@ -44,7 +45,8 @@ struct _BridgeAgent {
   gint64 media_timeout_us;
   /* watchdog */
   BridgeMediaCounters seen;
-  gint64 last_in, last_out;   /* µs of the last increase in this session; 0 = none yet */
+  gint64 last_in, last_out;
+  gint64 join_started;   /* µs of the last increase in this session; 0 = none yet */
   BridgeLinkStats stats;
   gboolean muted, hand_raised;
   int exit_code;
@@ -87,6 +89,8 @@ on_offer_ready (const char *sdp, gpointer user_data)
 {
   BridgeAgent *agent = user_data;
 
+  g_debug ("offer ready %" G_GINT64_FORMAT " ms after the session started",
+           (g_get_monotonic_time () - agent->join_started) / 1000);
   bridge_whip_join_async (agent->whip, sdp, agent->cancel, on_joined, agent);
 }
 
@@ -150,6 +154,7 @@ restart_ice (BridgeAgent *agent)
 static void
 teardown (BridgeAgent *agent)
 {
+  gint64 started = g_get_monotonic_time ();
   g_cancellable_cancel (agent->cancel);
   g_clear_object (&agent->cancel);
   agent->cancel = g_cancellable_new ();
@@ -159,6 +164,7 @@ teardown (BridgeAgent *agent)
   BridgeAdaptOutput start = bridge_adapt_get (agent->adapt);
   bridge_media_apply (agent->media, &start);
   agent->stats = (BridgeLinkStats) { .loss = -1, .rtt_ms = -1, .send_kbps = -1 };
+  g_debug ("teardown took %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - started) / 1000);
 }
 
 static void
@@ -168,8 +174,10 @@ join (BridgeAgent *agent)
 
   bridge_media_get_counters (agent->media, &agent->seen);
   agent->last_in = agent->last_out = 0;
+  agent->join_started = g_get_monotonic_time ();
   if (!bridge_media_session_start (agent->media, &error))
     feed (agent, BRIDGE_EVENT_JOIN_FAILED, error->message);
+  g_debug ("session start took %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - agent->join_started) / 1000);
 }
 
 static gboolean
@@ -464,6 +472,9 @@ on_signal (gpointer user_data)
   BridgeAgent *agent = user_data;
 
   g_message ("stopping on signal");
+  /* Leaving must not hang a service stop: if the pipeline does not wind down in 10 s, SIGALRM's
+   * default action ends the process. */
+  alarm (10);
   g_main_loop_quit (agent->loop);
   return G_SOURCE_CONTINUE;
 }

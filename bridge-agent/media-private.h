@@ -31,9 +31,11 @@ struct _BridgeMedia {
   guint remb_kbps;              /* (atomic) last REMB from the mcu */
   guint64 totals[4];
   guint last_raw[4];
-  guint64 last_bytes_sent;
+  guint64 last_bytes_sent, last_packets_sent, last_packets_lost;
   gint64 last_stats_time;
   gboolean audio_only;
+  guint applied_kbps;           /* last values given to the encoders */
+  guint applied_loss_percent;
 };
 
 /* session.c */

@@ -179,6 +179,7 @@ bridge_media_new (const BridgeMediaConfig *config, const BridgeMediaHooks *hooks
   g_autoptr (BridgeMedia) media = g_new0 (BridgeMedia, 1);
 
   copy_config (media, config);
+  media->applied_kbps = config->video_kbps;
   media->hooks = hooks;
   media->user_data = user_data;
   g_autofree char *description = describe (media, error);
@@ -293,13 +294,17 @@ set_video_caps (BridgeMedia *media, guint width, guint height, guint framerate)
 void
 bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output)
 {
-  guint bitrate = 0;
-
-  g_object_get (media->venc, "target-bitrate", &bitrate, NULL);
-  if (bitrate != output->video_kbps * 1000)
+  /* Only touch the encoders on a change: their property calls wait for the encoder lock, which a busy
+   * encoder holds for most of each frame on a loaded laptop. */
+  if (media->applied_kbps != output->video_kbps) {
+    media->applied_kbps = output->video_kbps;
     g_object_set (media->venc, "target-bitrate", output->video_kbps * 1000, NULL);
+  }
   set_video_caps (media, output->width, output->height, output->framerate);
-  g_object_set (media->aenc, "packet-loss-percentage", (int) output->opus_loss_percent, NULL);
+  if (media->applied_loss_percent != output->opus_loss_percent) {
+    media->applied_loss_percent = output->opus_loss_percent;
+    g_object_set (media->aenc, "packet-loss-percentage", (int) output->opus_loss_percent, NULL);
+  }
   if (output->audio_only != media->audio_only) {
     media->audio_only = output->audio_only;
     g_object_set (media->vvalve, "drop", output->audio_only, NULL);

@@ -34,6 +34,9 @@ struct _BridgeSession {
   guint generation;
   GstElement *webrtc;
   GstPad *tee_pads[2];     /* audio, video */
+  GstElement *queues[2];   /* tee → queue → webrtcbin: webrtcbin blocks its sink pads until negotiated,
+                            * and a tee push blocked in there would get FLUSHING at teardown and stop
+                            * the capture for good; the leaky queue never blocks the tee */
   GMutex lock;
   gboolean stopped;        /* (lock) */
   GPtrArray *recv;         /* (lock) GstElement* bins */
@@ -71,7 +74,7 @@ typedef struct {
   PostKind kind;
   char *text;
   BridgeLinkStats stats;
-  guint64 bytes_sent;
+  guint64 bytes_sent, packets_sent, packets_lost;
   BridgeStatsCallback callback;
   gpointer user_data;
 } Post;
@@ -339,9 +342,20 @@ link_tee (BridgeSession *session, GstElement *tee, const char *caps_text, guint 
                   GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "do-nack", index == 1, NULL);
     gst_object_unref (transceiver);
   }
-  session->tee_pads[index] = gst_element_request_pad_simple (tee, "src_%u");
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  g_object_set (queue, "leaky", 2 /* downstream */, "max-size-buffers", 0, "max-size-bytes", 0,
+                "max-size-time", (guint64) 500 * GST_MSECOND, NULL);
+  gst_bin_add (GST_BIN (session->media->pipeline), queue);
+  session->queues[index] = gst_object_ref (queue);
+  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+  g_autoptr (GstPad) queue_src = gst_element_get_static_pad (queue, "src");
   add_count_probe (sink, &session->media->packets_sent);
-  if (gst_pad_link (session->tee_pads[index], sink) != GST_PAD_LINK_OK) {
+  if (gst_pad_link (queue_src, sink) != GST_PAD_LINK_OK || !gst_element_sync_state_with_parent (queue)) {
+    g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot link the capture to webrtcbin");
+    return FALSE;
+  }
+  session->tee_pads[index] = gst_element_request_pad_simple (tee, "src_%u");
+  if (gst_pad_link (session->tee_pads[index], queue_sink) != GST_PAD_LINK_OK) {
     g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot link the capture to webrtcbin");
     return FALSE;
   }
@@ -353,6 +367,23 @@ connect_session_signal (BridgeSession *session, const char *signal, GCallback ca
 {
   g_signal_connect_data (session->webrtc, signal, callback, session_ref (session),
                          (GClosureNotify) (void (*) (void)) session_unref, 0);
+}
+
+/* libnice's UPnP port mapping is useless towards a known mcu and floods the log with SSDP errors
+ * when the link is down. */
+static void
+disable_upnp (BridgeSession *session)
+{
+  GstWebRTCICE *ice = NULL;
+  GObject *agent = NULL;
+
+  g_object_get (session->webrtc, "ice-agent", &ice, NULL);
+  if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
+    g_object_get (ice, "agent", &agent, NULL);
+  if (agent != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
+    g_object_set (agent, "upnp", FALSE, NULL);
+  g_clear_object (&agent);
+  g_clear_object (&ice);
 }
 
 gboolean
@@ -374,6 +405,7 @@ bridge_media_session_start (BridgeMedia *media, GError **error)
     return FALSE;
   }
   g_object_set (session->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 200, NULL);
+  disable_upnp (session);
   connect_session_signal (session, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed));
   connect_session_signal (session, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state));
   connect_session_signal (session, "notify::ice-connection-state", G_CALLBACK (on_connection_state));
@@ -416,8 +448,13 @@ bridge_media_session_stop (BridgeMedia *media)
   g_mutex_unlock (&session->lock);
   unlink_tee (media->vtee, &session->tee_pads[1]);
   unlink_tee (media->atee, &session->tee_pads[0]);
+  /* webrtcbin first: a queue thread may sit in webrtcbin's blocked sink pad (not negotiated yet);
+   * webrtcbin going to NULL flushes it out, after which the queues can stop. */
   if (session->webrtc != NULL)
     gst_element_set_state (session->webrtc, GST_STATE_NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (session->queues); i++)
+    if (session->queues[i] != NULL)
+      gst_element_set_state (session->queues[i], GST_STATE_NULL);
   for (guint i = 0; i < session->recv->len; i++)
     gst_element_set_state (g_ptr_array_index (session->recv, i), GST_STATE_NULL);
   for (guint i = 0; i < session->mixer_pads->len; i++) {
@@ -429,12 +466,19 @@ bridge_media_session_stop (BridgeMedia *media)
   for (guint i = 0; i < session->recv->len; i++)
     gst_bin_remove (GST_BIN (media->pipeline), g_ptr_array_index (session->recv, i));
   g_ptr_array_set_size (session->recv, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (session->queues); i++) {
+    if (session->queues[i] != NULL)
+      gst_bin_remove (GST_BIN (media->pipeline), session->queues[i]);
+    gst_clear_object (&session->queues[i]);
+  }
   if (session->webrtc != NULL) {
     gst_bin_remove (GST_BIN (media->pipeline), session->webrtc);
     gst_clear_object (&session->webrtc);
   }
   g_atomic_int_set ((gint *) &media->remb_kbps, 0);
   media->last_bytes_sent = 0;
+  media->last_packets_sent = 0;
+  media->last_packets_lost = 0;
   media->last_stats_time = 0;
   session->media = NULL;
   session_unref (session);
@@ -614,7 +658,7 @@ bridge_media_apply_remote_fragment (BridgeMedia *media, const BridgeIceFragment 
 
 typedef struct {
   BridgeLinkStats stats;
-  guint64 bytes_sent;
+  guint64 bytes_sent, packets_sent, packets_lost;
 } StatsSum;
 
 static gboolean
@@ -630,14 +674,20 @@ sum_stat (GQuark field, const GValue *value, gpointer user_data)
   const GstStructure *s = gst_value_get_structure (value);
   if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
     return TRUE;
+  gint64 lost = 0;
+
   if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
     if (gst_structure_get_double (s, "fraction-lost", &d))
       sum->stats.loss = MAX (sum->stats.loss, d);
     if (gst_structure_get_double (s, "round-trip-time", &d) && d > 0)
       sum->stats.rtt_ms = MAX (sum->stats.rtt_ms, d * 1000.0);
+    if (gst_structure_get_int64 (s, "packets-lost", &lost) && lost > 0)
+      sum->packets_lost += (guint64) lost;
   } else if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
     if (gst_structure_get_uint64 (s, "bytes-sent", &bytes))
       sum->bytes_sent += bytes;
+    if (gst_structure_get_uint64 (s, "packets-sent", &bytes))
+      sum->packets_sent += bytes;
   }
   return TRUE;
 }
@@ -653,6 +703,8 @@ on_stats (GstPromise *promise, gpointer user_data)
     gst_structure_foreach (reply, sum_stat, &sum);
   post->stats = sum.stats;
   post->bytes_sent = sum.bytes_sent;
+  post->packets_sent = sum.packets_sent;
+  post->packets_lost = sum.packets_lost;
   gst_promise_unref (promise);
   post_send (post);
 }
@@ -665,7 +717,17 @@ deliver_stats (BridgeMedia *media, Post *post)
   if (media->last_stats_time != 0 && now > media->last_stats_time && post->bytes_sent >= media->last_bytes_sent)
     post->stats.send_kbps = (double) (post->bytes_sent - media->last_bytes_sent) * 8.0 * 1000.0
                             / (double) (now - media->last_stats_time);
+  /* Loss from the receiver reports' cumulative counts too: fraction-lost covers only the last report
+   * interval of one stream and some receivers leave it at 0. */
+  if (media->last_stats_time != 0 && post->packets_sent > media->last_packets_sent
+      && post->packets_lost >= media->last_packets_lost) {
+    double lost = (double) (post->packets_lost - media->last_packets_lost);
+    double sent = (double) (post->packets_sent - media->last_packets_sent);
+    post->stats.loss = MAX (post->stats.loss, MIN (lost / sent, 1.0));
+  }
   media->last_bytes_sent = post->bytes_sent;
+  media->last_packets_sent = post->packets_sent;
+  media->last_packets_lost = post->packets_lost;
   media->last_stats_time = now;
   post->stats.remb_kbps = (guint) g_atomic_int_get ((gint *) &media->remb_kbps);
   post->callback (&post->stats, post->user_data);

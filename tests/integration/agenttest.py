@@ -48,7 +48,8 @@ class Agent:
         self.log_path = os.path.join(self.state, "agent.log")
         conf = os.path.join(self.state, "agent.conf")
         with open(conf, "w") as f:
-            f.write(f"[agent]\nstate-dir = {self.state}\n")
+            # A small picture keeps the encoder light on a shared 2-core CI machine.
+            f.write(f"[agent]\nstate-dir = {self.state}\n\n[media]\nwidth = 640\nheight = 360\nframerate = 15\n")
         argv = [agent_binary(), "--config", conf, "--status-listen", "127.0.0.1:0"] + list(args)
         if netns:
             argv = ["ip", "netns", "exec", netns] + argv
@@ -71,7 +72,10 @@ class Agent:
         cmd = ["curl", "-s", "--max-time", "3", self.url + "status.json"]
         if self.netns:  # the status page listens on the namespace's loopback
             cmd = ["ip", "netns", "exec", self.netns] + cmd
+            started = time.monotonic()
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
+            if not out:
+                raise OSError(f"no answer from the status page in {time.monotonic() - started:.1f} s")
             return json.loads(out)
         with urllib.request.urlopen(self.url + "status.json", timeout=3) as resp:
             return json.loads(resp.read())
