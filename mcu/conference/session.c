@@ -661,6 +661,25 @@ mcu_session_patch_finish (McuSession *session, GAsyncResult *result, GError **er
 
 /* ---- closing ------------------------------------------------------------------------------------ */
 
+/* One line per session at its end: what an operator needs to judge a site's link afterwards. */
+static void
+log_summary (McuSession *session)
+{
+  const McuRtpStats *rtp = &session->stats.rtp;
+  const McuRtpRecvStats *in = &rtp->recv[MCU_MEDIA_VIDEO];
+  const McuRtpSendStats *out = &rtp->send[MCU_MEDIA_VIDEO];
+
+  g_message ("session %s (site %s) closed: in %" G_GUINT64_FORMAT " pkts, out %" G_GUINT64_FORMAT
+             " pkts; video in: lost %" G_GINT64_FORMAT ", NACKs sent %" G_GUINT64_FORMAT ", recovered %"
+             G_GUINT64_FORMAT "; video out: NACKs received %" G_GUINT64_FORMAT ", retransmitted %"
+             G_GUINT64_FORMAT ", misses %" G_GUINT64_FORMAT "; decrypt failures %" G_GUINT64_FORMAT
+             ", malformed %" G_GUINT64_FORMAT ", rtt %.0f ms",
+             session->id, session->site_id, session->stats.peer.packets_in, session->stats.peer.packets_out,
+             in->lost, in->nack_sent, in->recovered, out->nack_received, out->retransmitted, out->rtx_misses,
+             session->stats.peer.decrypt_failures, session->stats.peer.malformed + rtp->malformed_rtp +
+             rtp->malformed_rtcp, rtp->rtt_ms);
+}
+
 static gboolean
 close_on_media (gpointer user_data)
 {
@@ -671,6 +690,10 @@ close_on_media (gpointer user_data)
   if (session->timer != NULL) {
     g_source_destroy (session->timer);
     g_clear_pointer (&session->timer, g_source_unref);
+  }
+  if (session->peer != NULL) {
+    snapshot_stats (session);
+    log_summary (session);
   }
   /* Peer and RTP session die here, on the thread their sources and callbacks belong to. */
   if (session->peer != NULL)

@@ -98,6 +98,7 @@ async function siteInPage(opts) {
         s['in_' + k + '_packets'] = r.packetsReceived;
         s['in_' + k + '_lost'] = r.packetsLost;
         s['in_' + k + '_nacks_sent'] = r.nackCount;
+        s['in_' + k + '_retransmitted'] = r.retransmittedPacketsReceived;
         if (k === 'video') { s.frames_decoded = r.framesDecoded; s.keyframes_decoded = r.keyFramesDecoded; s.freeze_count = r.freezeCount; s.frame_width = r.frameWidth; }
         if (k === 'audio') { s.audio_samples = r.totalSamplesReceived; s.concealed_samples = r.concealedSamples; }
       } else if (r.type === 'outbound-rtp') {
@@ -130,7 +131,9 @@ async function siteInPage(opts) {
   const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'];
+    '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
+    // getUserMedia needs a secure context: an MCU on a LAN address is plain http.
+    '--unsafely-treat-insecure-origin-as-secure=' + new URL(args.base).origin];
   if (args.videoFile) flags.push('--use-file-for-fake-video-capture=' + args.videoFile);
   if (args.audioFile) flags.push('--use-file-for-fake-audio-capture=' + args.audioFile);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: flags });
