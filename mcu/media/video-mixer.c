@@ -10,8 +10,8 @@
  *   6. advises senders of their tile's bitrate, publishes stats.
  * Composing per tier, rather than composing 1280x720 and scaling down, keeps every tile an exact-ratio
  * scale of its source (see tools/bench-video for both costs) and lets tiers run in parallel.
- * Threads: see video-mixer.h. Lock order: mixer->lock, then a worker's lock; a stream's queue lock is
- * never held with either.
+ * Threads: see video-mixer.h. Lock order: mixer->lock, then a worker's lock or a stream's queue lock
+ * (the latter only to read its drop counter for stats); the media thread only ever takes a queue lock.
  */
 #define G_LOG_DOMAIN "mcu-video"
 
@@ -50,8 +50,8 @@ struct _McuVideoSite {
   guint drawn_version;
   LabelCache labels[MCU_VIDEO_MAX_TIERS][2][LABEL_N_KINDS]; /* [tier][content tile][kind] */
   guint advised_bps;
-  gboolean seen_content;  /* content_stopped/revoked copied at the snapshot */
-  gboolean content_blocked;
+  gboolean content_blocked; /* stopped or revoked: ignored until its content has been silent */
+  McuVideoSiteStats published; /* under mixer->lock, refreshed every tick */
 };
 
 typedef struct {
@@ -344,6 +344,17 @@ percentiles (const gint64 *samples, guint count, gint64 *p50, gint64 *p99)
   qsort (sorted, n, sizeof (gint64), compare_gint64);
   *p50 = sorted[MIN (n - 1, n * 50 / 100)];
   *p99 = sorted[MIN (n - 1, n * 99 / 100)];
+}
+
+gboolean
+mcu_video_mixer_get_site_stats (McuVideoMixer *mixer, guint site_id, McuVideoSiteStats *stats)
+{
+  g_mutex_lock (&mixer->lock);
+  McuVideoSite *site = find_site_locked (mixer, site_id);
+  if (site != NULL)
+    *stats = site->published;
+  g_mutex_unlock (&mixer->lock);
+  return site != NULL;
 }
 
 void
@@ -737,12 +748,22 @@ publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
   for (guint i = 0; i < mixer->tick_sites->len; i++) {
     McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
     McuVideoStream *streams[2] = { &site->camera, &site->content };
+    McuVideoSiteStats *p = &site->published;
+    memset (p, 0, sizeof *p);
     for (guint k = 0; k < 2; k++) {
+      guint64 dropped = mcu_video_stream_queue_dropped (streams[k]);
       s->decoders_open += streams[k]->decoder_open;
       s->decode_errors += streams[k]->decode_errors;
       s->skipped_waiting += streams[k]->skipped_waiting;
-      s->queue_dropped += mcu_video_stream_queue_dropped (streams[k]);
+      s->queue_dropped += dropped;
+      p->decoded_frames += streams[k]->decoded;
+      p->hidden_frames += (guint64) atomic_load_explicit (&streams[k]->hidden_frames, memory_order_relaxed);
+      p->queue_dropped += dropped;
     }
+    p->decoding = site->camera.decoder_open;
+    p->showing_content = site->content.decoder_open;
+    p->tile = seat_of (&mixer->seats, site->id, FALSE);
+    p->advised_bps = site->advised_bps;
   }
   s->layout = mixer->seats.kind;
   s->presenter = mixer->presenter;

@@ -86,6 +86,16 @@ typedef struct {
   McuVideoTierSummary tiers[MCU_VIDEO_MAX_TIERS];
 } McuVideoMixerStats;
 
+typedef struct {
+  gboolean decoding;        /* the camera is in view and has a decoder */
+  gboolean showing_content; /* its content is on screen */
+  gint tile;                /* its camera's tile index, -1: not in view */
+  guint64 decoded_frames;   /* camera and content */
+  guint64 hidden_frames;    /* complete frames not decoded because not in view */
+  guint64 queue_dropped;
+  guint advised_bps;        /* last sender_bitrate advice (0 without that callback) */
+} McuVideoSiteStats;
+
 typedef struct _McuVideoMixer McuVideoMixer;
 typedef struct _McuVideoSite McuVideoSite;
 
@@ -139,5 +149,7 @@ void mcu_video_mixer_set_tier_active (McuVideoMixer *mixer, guint tier, gboolean
 
 /* Control thread; a snapshot taken at the end of the last tick. */
 void mcu_video_mixer_get_stats (McuVideoMixer *mixer, McuVideoMixerStats *stats);
+/* Control thread; FALSE when no such site (for the roster and metrics). */
+gboolean mcu_video_mixer_get_site_stats (McuVideoMixer *mixer, guint site_id, McuVideoSiteStats *stats);
 
 G_END_DECLS

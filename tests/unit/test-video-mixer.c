@@ -396,6 +396,16 @@ test_not_in_view_not_decoded (void)
   g_assert_cmpuint (stats.decoded_frames, >=, 4 * 10);
   g_assert_cmpuint (fx.senders[4].requests, ==, 0);
   g_assert_cmpuint (fx.bitrate[15], ==, 100000); /* hidden: told to send little */
+  McuVideoSiteStats site;
+  g_assert_true (mcu_video_mixer_get_site_stats (fx.mixer, 15, &site));
+  g_assert_false (site.decoding);
+  g_assert_cmpint (site.tile, ==, -1);
+  g_assert_cmpuint (site.decoded_frames, ==, 0);
+  g_assert_cmpuint (site.hidden_frames, >=, 19); /* its frames arrived, and were not decoded */
+  g_assert_true (mcu_video_mixer_get_site_stats (fx.mixer, 11, &site));
+  g_assert_true (site.decoding);
+  g_assert_cmpuint (site.decoded_frames, >=, 10);
+  g_assert_false (mcu_video_mixer_get_site_stats (fx.mixer, 99, &site));
   guint64 decoded = stats.decoded_frames;
 
   /* Pinned: it comes into view, is asked for a key frame and shown from it; another site leaves view. */
@@ -406,6 +416,12 @@ test_not_in_view_not_decoded (void)
   g_assert_cmpuint (stats.decoders_open, ==, 4);
   g_assert_cmpuint (stats.decoded_frames, >, decoded);
   g_assert_cmpuint (fx.bitrate[14], ==, 100000);
+  g_assert_true (mcu_video_mixer_get_site_stats (fx.mixer, 15, &site));
+  g_assert_true (site.decoding);
+  g_assert_cmpint (site.tile, ==, 0);
+  g_assert_cmpuint (site.decoded_frames, >, 0);
+  g_assert_true (mcu_video_mixer_get_site_stats (fx.mixer, 14, &site));
+  g_assert_false (site.decoding);
   fixture_teardown (&fx);
 }
 
