@@ -26,6 +26,7 @@ struct _McuRoom {
   gboolean guests;
   guint max_sites;
   gboolean from_config;
+  gint64 grace_us;
 
   McuSeats *seats;
   GHashTable *sessions;  /* session id → McuSession (answered, live) */
@@ -110,6 +111,7 @@ mcu_room_new_with_settings (const McuRoomSettings *settings, GError **error)
   room->guests = settings->guests;
   room->max_sites = settings->max_sites;
   room->from_config = settings->from_config;
+  room->grace_us = settings->grace_us;
   room->seats = mcu_seats_new (settings->id, settings->guests, settings->max_sites, settings->grace_us);
   room->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) mcu_session_unref);
   room->control_context = g_main_context_ref_thread_default ();
@@ -265,7 +267,7 @@ mcu_room_count_connected (McuRoom *room)
 McuSite *
 mcu_room_admit (McuRoom *room, const char *token, const char *guest_name, GError **error)
 {
-  return mcu_seats_admit (room->seats, token, guest_name, error);
+  return mcu_seats_admit (room->seats, token, guest_name, g_get_monotonic_time (), error);
 }
 
 gboolean
@@ -393,7 +395,7 @@ mcu_room_kick (McuRoom *room, const char *site_id, GError **error)
   json_object_set_string_member (data, "site_id", site_id);
   json_object_set_boolean_member (data, "was_connected", session_id != NULL);
   mcu_seats_emit (room->seats, "kicked", data);
-  mcu_seats_release (room->seats, site_id);
+  mcu_seats_release (room->seats, site_id, g_get_monotonic_time () + room->grace_us);
   schedule_expiry (room);
   return TRUE;
 }

@@ -89,7 +89,8 @@ void mcu_room_end_session (McuRoom *room, const char *session_id, const char *re
 gboolean mcu_room_add_token_site (McuRoom *room, const char *id, const char *name,
                                   const guint8 digest[MCU_TOKEN_DIGEST_LEN], gboolean api_added,
                                   GError **error);
-/* Ends the site's session and releases its seat at once (it may join again). */
+/* Ends the site's session and releases its seat at once; it may join again after the seat grace
+ * period (until then its joins get 403 — its reconnect logic would otherwise bring it straight back). */
 gboolean mcu_room_kick (McuRoom *room, const char *site_id, GError **error);
 /* For the audio mixer (posted to the control thread): who is talking now. Emits "talking". */
 void mcu_room_set_talking (McuRoom *room, const char *site_id, gboolean talking);

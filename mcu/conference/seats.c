@@ -45,6 +45,7 @@ struct _McuSeats {
   char *layout;
   gboolean locked;
 
+  GHashTable *barred;    /* site id or "guest:" + name → monotonic µs until which it is refused */
   GArray *watchers;      /* Watcher */
   guint next_watcher;
 };
@@ -75,6 +76,7 @@ mcu_seats_new (const char *room_id, gboolean guests, guint max_sites, gint64 gra
   seats->order = g_ptr_array_new ();
   seats->layout = g_strdup ("auto");
   seats->watchers = g_array_new (FALSE, TRUE, sizeof (Watcher));
+  seats->barred = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return seats;
 }
 
@@ -85,6 +87,7 @@ mcu_seats_free (McuSeats *seats)
   g_hash_table_unref (seats->seats);
   g_array_unref (seats->tokens);
   g_array_unref (seats->watchers);
+  g_hash_table_unref (seats->barred);
   g_free (seats->floor);
   g_free (seats->pin);
   g_free (seats->layout);
@@ -247,17 +250,48 @@ token_seat (McuSeats *seats, const char *token, GError **error)
   return site;
 }
 
+static char *
+bar_key (McuSite *site)
+{
+  return mcu_site_is_guest (site) ? g_strconcat ("guest:", mcu_site_get_name (site), NULL)
+                                  : g_strdup (mcu_site_get_id (site));
+}
+
+static gboolean
+is_barred (McuSeats *seats, const char *key, gint64 now_us)
+{
+  gint64 *until = g_hash_table_lookup (seats->barred, key);
+
+  if (until != NULL && *until <= now_us)
+    g_hash_table_remove (seats->barred, key);
+  else if (until != NULL)
+    return TRUE;
+  return FALSE;
+}
+
 McuSite *
-mcu_seats_admit (McuSeats *seats, const char *token, const char *guest_name, GError **error)
+mcu_seats_admit (McuSeats *seats, const char *token, const char *guest_name, gint64 now_us, GError **error)
 {
   McuSite *site;
+  gboolean guest = token == NULL || *token == '\0';
 
-  if (token != NULL && *token != '\0')
-    site = token_seat (seats, token, error);
-  else
-    site = guest_seat (seats, guest_name, error);
+  if (guest && guest_name != NULL) {
+    g_autofree char *key = g_strconcat ("guest:", guest_name, NULL);
+    if (is_barred (seats, key, now_us)) {
+      g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FORBIDDEN,
+                   "'%s' was removed from room '%s' by the operator; try again later", guest_name, seats->room_id);
+      return NULL;
+    }
+  }
+  site = guest ? guest_seat (seats, guest_name, error) : token_seat (seats, token, error);
   if (site == NULL)
     return NULL;
+  if (!guest && is_barred (seats, mcu_site_get_id (site), now_us)) {
+    g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FORBIDDEN,
+                 "site '%s' was removed from room '%s' by the operator; try again later", mcu_site_get_id (site),
+                 seats->room_id);
+    return NULL;
+  }
   if (!mcu_site_is_connected (site) && mcu_seats_count_connected (seats) >= seats->max_sites) {
     g_set_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FULL, "room '%s' is full (%u sites)", seats->room_id,
                  seats->max_sites);
@@ -343,11 +377,15 @@ mcu_seats_expire (McuSeats *seats, gint64 now_us)
 }
 
 void
-mcu_seats_release (McuSeats *seats, const char *site_id)
+mcu_seats_release (McuSeats *seats, const char *site_id, gint64 barred_until_us)
 {
   McuSite *site = mcu_seats_lookup (seats, site_id);
 
-  if (site != NULL && mcu_site_get_state (site) == MCU_SITE_HELD)
+  if (site == NULL)
+    return;
+  if (barred_until_us > 0)
+    g_hash_table_replace (seats->barred, bar_key (site), g_memdup2 (&barred_until_us, sizeof barred_until_us));
+  if (mcu_site_get_state (site) == MCU_SITE_HELD)
     release_seat (seats, site);
 }
 

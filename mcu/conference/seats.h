@@ -50,8 +50,10 @@ GPtrArray *mcu_seats_list (McuSeats *seats);                       /* (transfer 
 guint mcu_seats_count_connected (McuSeats *seats);
 
 /* Admission: a token (constant time), else a guest name. A locked room seats only sites that already
- * hold a seat (connected or held): a dropped site always gets back in. (transfer full) */
-McuSite *mcu_seats_admit (McuSeats *seats, const char *token, const char *guest_name, GError **error);
+ * hold a seat (connected or held): a dropped site always gets back in. A site kicked less than its bar
+ * ago is refused (FORBIDDEN). @now_us: monotonic time. (transfer full) */
+McuSite *mcu_seats_admit (McuSeats *seats, const char *token, const char *guest_name, gint64 now_us,
+                          GError **error);
 
 /* Connection changes (emit "joined" / "left"). @now_us: monotonic time. */
 void mcu_seats_connected (McuSeats *seats, McuSite *site, const char *session_id);
@@ -60,8 +62,9 @@ void mcu_seats_disconnected (McuSeats *seats, const char *site_id, const char *s
 /* Releases the held seats whose grace ran out by @now_us: a token site becomes absent (still in the
  * roll-call), a guest's seat goes away. Emits "seat-released". Returns the next deadline, 0 = none. */
 gint64 mcu_seats_expire (McuSeats *seats, gint64 now_us);
-/* A kicked site loses its hold at once (it may join again later). */
-void mcu_seats_release (McuSeats *seats, const char *site_id);
+/* A kicked site loses its hold at once and may not join again before @barred_until_us (monotonic):
+ * otherwise its own reconnect logic would bring it straight back. A guest is barred by name. */
+void mcu_seats_release (McuSeats *seats, const char *site_id, gint64 barred_until_us);
 
 /* Moderation; FALSE with MCU_ROOM_ERROR_NO_SITE / _INVALID. Each emits its event. */
 gboolean mcu_seats_set_muted (McuSeats *seats, const char *site_id, gboolean muted, GError **error);

@@ -99,6 +99,10 @@ async function main() {
       return el && el.textContent.includes('ms');
     }, siteId, { timeout: 6000 });
     result.link_text = await consolePage.textContent(`article.tile[data-site="${siteId}"] .link`);
+    const metrics = await (await context.request.get(new URL('metrics', args.base).toString())).text();
+    const m = metrics.match(new RegExp(`mcu_site_packets_received_total\\{room="${args.room}",site="${siteId}"\\} (\\d+)`));
+    expect(m && Number(m[1]) > 0, 'per-site packets in /metrics');
+    result.metrics_packets_in = Number(m[1]);
 
     await joinPage.screenshot({ path: path.join(args.artifacts, 'join-page.png') });
     await consolePage.screenshot({ path: path.join(args.artifacts, 'console.png'), fullPage: true });

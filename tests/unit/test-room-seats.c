@@ -72,21 +72,21 @@ test_admit (void)
   g_autoptr (GError) error = NULL;
   guint8 digest[MCU_TOKEN_DIGEST_LEN];
 
-  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, &error);
+  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, T0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (mcu_site_get_id (a), ==, "a");
   g_assert_cmpstr (mcu_site_get_name (mcu_seats_lookup (seats, "b")), ==, "b");   /* name defaults to id */
-  g_assert_null (mcu_seats_admit (seats, "token-of-a-12", NULL, &error));
+  g_assert_null (mcu_seats_admit (seats, "token-of-a-12", NULL, T0, &error));
   g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FORBIDDEN);
   g_clear_error (&error);
-  g_assert_null (mcu_seats_admit (seats, NULL, "", &error));
+  g_assert_null (mcu_seats_admit (seats, NULL, "", T0, &error));
   g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_NAME);
   g_clear_error (&error);
   g_autofree char *long_name = g_strnfill (MCU_GUEST_NAME_MAX + 1, 'x');
-  g_assert_null (mcu_seats_admit (seats, NULL, long_name, &error));
+  g_assert_null (mcu_seats_admit (seats, NULL, long_name, T0, &error));
   g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_BAD_NAME);
   g_clear_error (&error);
-  g_autoptr (McuSite) guest = mcu_seats_admit (seats, NULL, "Trường Tiểu học", &error);
+  g_autoptr (McuSite) guest = mcu_seats_admit (seats, NULL, "Trường Tiểu học", T0, &error);
   g_assert_no_error (error);
   g_assert_true (mcu_site_is_guest (guest));
   g_assert_true (g_str_has_prefix (mcu_site_get_id (guest), "guest-"));
@@ -111,13 +111,13 @@ test_full (void)
   const char *names[] = { "g1", "g2", "g3" };
 
   for (guint i = 0; i < 3; i++) {
-    g_autoptr (McuSite) site = mcu_seats_admit (seats, NULL, names[i], &error);
+    g_autoptr (McuSite) site = mcu_seats_admit (seats, NULL, names[i], T0, &error);
     g_assert_no_error (error);
     g_autofree char *session = g_strdup_printf ("s%u", i);
     mcu_seats_connected (seats, site, session);
   }
   g_assert_cmpuint (mcu_seats_count_connected (seats), ==, 3);
-  g_assert_null (mcu_seats_admit (seats, "token-of-a-123", NULL, &error));
+  g_assert_null (mcu_seats_admit (seats, "token-of-a-123", NULL, T0, &error));
   g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FULL);
   log_clear (&log);
 }
@@ -129,24 +129,24 @@ test_lock (void)
   g_autoptr (McuSeats) seats = make_seats (&log);
   g_autoptr (GError) error = NULL;
 
-  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, NULL);
+  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, T0, NULL);
   mcu_seats_connected (seats, a, "s-a");
   mcu_seats_disconnected (seats, "a", "s-a", "ICE failed", T0);
   mcu_seats_set_locked (seats, TRUE);
   g_assert_true (logged (&log, "locked"));
   /* New sites and new guests are refused with LOCKED ... */
-  g_assert_null (mcu_seats_admit (seats, "token-of-b-456", NULL, &error));
+  g_assert_null (mcu_seats_admit (seats, "token-of-b-456", NULL, T0, &error));
   g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_LOCKED);
   g_clear_error (&error);
-  g_assert_null (mcu_seats_admit (seats, NULL, "late guest", &error));
+  g_assert_null (mcu_seats_admit (seats, NULL, "late guest", T0, &error));
   g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_LOCKED);
   g_clear_error (&error);
   /* ... but a site whose seat is held (it dropped) gets back in. */
-  g_autoptr (McuSite) back = mcu_seats_admit (seats, "token-of-a-123", NULL, &error);
+  g_autoptr (McuSite) back = mcu_seats_admit (seats, "token-of-a-123", NULL, T0, &error);
   g_assert_no_error (error);
   g_assert_true (back == a);
   mcu_seats_set_locked (seats, FALSE);
-  g_autoptr (McuSite) b = mcu_seats_admit (seats, "token-of-b-456", NULL, &error);
+  g_autoptr (McuSite) b = mcu_seats_admit (seats, "token-of-b-456", NULL, T0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (mcu_site_get_id (b), ==, "b");
   log_clear (&log);
@@ -158,7 +158,7 @@ test_grace (void)
   Log log;
   g_autoptr (McuSeats) seats = make_seats (&log);
 
-  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, NULL);
+  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, T0, NULL);
   mcu_seats_connected (seats, a, "s1");
   g_assert_cmpint (mcu_site_get_state (a), ==, MCU_SITE_CONNECTED);
   g_assert_true (mcu_seats_set_muted (seats, "a", TRUE, NULL));
@@ -176,7 +176,7 @@ test_grace (void)
   g_assert_cmpint (mcu_site_get_state (a), ==, MCU_SITE_HELD);
 
   /* Re-join inside the grace period: same seat, mute, hand and pin kept, counted as a reconnect. */
-  g_autoptr (McuSite) back = mcu_seats_admit (seats, "token-of-a-123", NULL, NULL);
+  g_autoptr (McuSite) back = mcu_seats_admit (seats, "token-of-a-123", NULL, T0, NULL);
   g_assert_true (back == a);
   mcu_seats_connected (seats, back, "s2");
   g_assert_true (logged (&log, "joined:a"));
@@ -205,20 +205,55 @@ test_guest_grace (void)
   Log log;
   g_autoptr (McuSeats) seats = make_seats (&log);
 
-  g_autoptr (McuSite) g = mcu_seats_admit (seats, NULL, "Trường A", NULL);
+  g_autoptr (McuSite) g = mcu_seats_admit (seats, NULL, "Trường A", T0, NULL);
   g_autofree char *id = g_strdup (mcu_site_get_id (g));
   mcu_seats_connected (seats, g, "s1");
   mcu_seats_disconnected (seats, id, "s1", "gone", T0);
   /* The same name inside the grace period takes the seat back; another name gets a new seat. */
-  g_autoptr (McuSite) back = mcu_seats_admit (seats, NULL, "Trường A", NULL);
+  g_autoptr (McuSite) back = mcu_seats_admit (seats, NULL, "Trường A", T0, NULL);
   g_assert_true (back == g);
-  g_autoptr (McuSite) other = mcu_seats_admit (seats, NULL, "Trường B", NULL);
+  g_autoptr (McuSite) other = mcu_seats_admit (seats, NULL, "Trường B", T0, NULL);
   g_assert_true (other != g);
   /* After it, a guest's seat goes away. */
   mcu_seats_expire (seats, T0 + GRACE);
   g_assert_null (mcu_seats_lookup (seats, id));
-  g_autoptr (McuSite) fresh = mcu_seats_admit (seats, NULL, "Trường A", NULL);
+  g_autoptr (McuSite) fresh = mcu_seats_admit (seats, NULL, "Trường A", T0, NULL);
   g_assert_cmpstr (mcu_site_get_id (fresh), !=, id);
+  log_clear (&log);
+}
+
+static void
+test_kick_bar (void)
+{
+  Log log;
+  g_autoptr (McuSeats) seats = make_seats (&log);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (McuSite) a = mcu_seats_admit (seats, "token-of-a-123", NULL, T0, NULL);
+  mcu_seats_connected (seats, a, "s1");
+  mcu_seats_disconnected (seats, "a", "s1", "kicked", T0);
+  mcu_seats_release (seats, "a", T0 + GRACE);
+  g_assert_cmpint (mcu_site_get_state (a), ==, MCU_SITE_ABSENT);
+  g_assert_null (mcu_seats_admit (seats, "token-of-a-123", NULL, T0 + GRACE - 1, &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FORBIDDEN);
+  g_clear_error (&error);
+  g_autoptr (McuSite) back = mcu_seats_admit (seats, "token-of-a-123", NULL, T0 + GRACE, &error);
+  g_assert_no_error (error);
+  g_assert_true (back == a);
+
+  /* A guest is barred by name (its seat itself is gone). */
+  g_autoptr (McuSite) g = mcu_seats_admit (seats, NULL, "Khách", T0, NULL);
+  g_autofree char *id = g_strdup (mcu_site_get_id (g));
+  mcu_seats_connected (seats, g, "s2");
+  mcu_seats_disconnected (seats, id, "s2", "kicked", T0);
+  mcu_seats_release (seats, id, T0 + GRACE);
+  g_assert_null (mcu_seats_lookup (seats, id));
+  g_assert_null (mcu_seats_admit (seats, NULL, "Khách", T0 + 1, &error));
+  g_assert_error (error, MCU_ROOM_ERROR, MCU_ROOM_ERROR_FORBIDDEN);
+  g_clear_error (&error);
+  g_autoptr (McuSite) other = mcu_seats_admit (seats, NULL, "Khách khác", T0 + 1, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (other);
   log_clear (&log);
 }
 
@@ -393,6 +428,7 @@ main (int argc, char **argv)
   g_test_add_func ("/room/seats/lock", test_lock);
   g_test_add_func ("/room/seats/grace", test_grace);
   g_test_add_func ("/room/seats/guest-grace", test_guest_grace);
+  g_test_add_func ("/room/seats/kick-bar", test_kick_bar);
   g_test_add_func ("/room/seats/moderation", test_moderation);
   g_test_add_func ("/room/store/restart", test_store_restart);
   g_test_add_func ("/room/store/broken", test_store_broken);
