@@ -707,6 +707,52 @@ test_bad_input (Fixture *f, gconstpointer data)
   mcu_peer_config_clear (&config);
 }
 
+static gboolean
+server_gathered (Fixture *f, gconstpointer data)
+{
+  return ((const Side *) data)->gathered;
+}
+
+/* Config paths: loopback_too with no address list, a port range, a 1:1 NAT public address. */
+static void
+test_config_candidates (Fixture *f, gconstpointer data)
+{
+  McuPeerConfig config;
+  g_autoptr (GError) error = NULL;
+  Side side = { .name = "configured", .candidates = g_ptr_array_new_with_free_func (g_free) };
+  gboolean loopback = FALSE, public = FALSE;
+
+  mcu_peer_config_init (&config);
+  g_assert_cmpuint (config.dtls_timeout_ms, ==, 10000);
+  g_assert_cmpuint (config.stun_port, ==, 3478);
+  g_assert_true (config.consent_freshness);
+  config.loopback_too = TRUE;
+  config.port_min = 47000;
+  config.port_max = 47999;
+  config.public_address = g_strdup ("192.0.2.1");
+  side.peer = mcu_peer_new (f->context, MCU_PEER_ROLE_SERVER, f->cert_server, &config, &callbacks,
+                            &side, &error);
+  g_assert_no_error (error);
+  mcu_peer_config_clear (&config);
+  g_assert_true (mcu_peer_gather (side.peer, &error));
+  g_assert_true (wait_for (f, server_gathered, &side, WAIT_MS));
+  for (guint i = 0; i < side.candidates->len; i++) {
+    g_auto (GStrv) t = g_strsplit (side.candidates->pdata[i], " ", -1);
+    guint64 port = g_ascii_strtoull (t[5], NULL, 10);
+    g_assert_cmpuint (port, >=, 47000);
+    g_assert_cmpuint (port, <=, 47999);
+    loopback |= g_str_equal (t[4], "127.0.0.1");
+    public |= g_str_equal (t[4], "192.0.2.1");
+  }
+  g_assert_true (loopback);
+  g_assert_true (public);
+  g_auto (GStrv) again = mcu_peer_get_local_candidates (side.peer);
+  g_assert_cmpuint (g_strv_length (again), ==, side.candidates->len);
+  mcu_peer_unref (side.peer);
+  g_ptr_array_unref (side.candidates);
+  g_free (side.last_reason);
+}
+
 static void
 test_candidate_lines (void)
 {
@@ -751,6 +797,7 @@ main (int argc, char **argv)
   g_test_add ("/peer/garbage", Fixture, NULL, fixture_setup, test_garbage, fixture_teardown);
   g_test_add ("/peer/wrong-fingerprint", Fixture, NULL, fixture_setup, test_wrong_fingerprint, fixture_teardown);
   g_test_add ("/peer/dtls-timeout", Fixture, GUINT_TO_POINTER (1500), fixture_setup, test_dtls_timeout, fixture_teardown);
+  g_test_add ("/peer/config-candidates", Fixture, NULL, fixture_setup, test_config_candidates, fixture_teardown);
   g_test_add ("/peer/bad-input", Fixture, NULL, fixture_setup, test_bad_input, fixture_teardown);
   return g_test_run ();
 }
