@@ -54,7 +54,9 @@ fail_at (GError **error, McuSdpError code, guint line, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
-  g_autofree char *what = g_strdup_vprintf (format, args);
+  g_autofree char *raw = g_strdup_vprintf (format, args);
+  /* Excerpts cut at a byte count may split a character: keep messages valid UTF-8 (they end up in JSON). */
+  g_autofree char *what = g_utf8_make_valid (raw, -1);
   va_end (args);
 
   g_set_error (error, MCU_SDP_ERROR, code, "line %u: %s", line, what);
@@ -334,8 +336,8 @@ extmap_match (const SdpLine *l, gpointer data, GError **error)
 
   if (g_strv_length (parts) < 2)
     return fail_at (error, MCU_SDP_ERROR_SYNTAX, l->line, "a=extmap needs 'ID URI'");
-  id_dir = g_strsplit (parts[0], "/", 2);
-  if (!parse_number (id_dir[0], 255, &id) || id == 0 || id == 15)
+  id_dir = g_strsplit (parts[0], "/", 2);   /* "" (a=extmap: URI) splits into no parts at all */
+  if (id_dir[0] == NULL || !parse_number (id_dir[0], 255, &id) || id == 0 || id == 15)
     return fail_at (error, MCU_SDP_ERROR_SYNTAX, l->line,
                     "a=extmap id '%.20s' is not a number from 1 to 255 (15 is reserved)", parts[0]);
   /* A direction-limited extension (Firefox marks some "/recvonly") would need the mirrored direction
@@ -577,11 +579,15 @@ read_bundle (const McuSdp *sdp, char ***mids, GError **error)
         strncmp (l->value, "BUNDLE", 6) != 0 || (l->value[6] != ' ' && l->value[6] != '\0'))
       continue;
     parts = g_strsplit (l->value[6] ? l->value + 7 : "", " ", MCU_SDP_MAX_MEDIA + 1);
-    for (guint k = 0; parts[k] != NULL; k++)
+    gboolean any = FALSE;
+    for (guint k = 0; parts[k] != NULL; k++) {
       if (*parts[k] != '\0' && find_mid (sdp, parts[k]) < 0)
         return fail_at (error, MCU_SDP_ERROR_INVALID, l->line,
                         "a=group:BUNDLE names mid '%.40s' but no m-line has it", parts[k]);
-    *mids = g_steal_pointer (&parts);
+      any |= *parts[k] != '\0';
+    }
+    if (any)   /* an empty group bundles nothing: read as no group */
+      *mids = g_steal_pointer (&parts);
     return TRUE;
   }
   return TRUE;

@@ -290,7 +290,9 @@ fail (GError **error, McuSdpError code, const Parser *p, const char *format, ...
 {
   va_list args;
   va_start (args, format);
-  g_autofree char *what = g_strdup_vprintf (format, args);
+  g_autofree char *raw = g_strdup_vprintf (format, args);
+  /* Excerpts cut at a byte count may split a character: keep messages valid UTF-8 (they end up in JSON). */
+  g_autofree char *what = g_utf8_make_valid (raw, -1);
   va_end (args);
 
   g_set_error (error, MCU_SDP_ERROR, code, "line %u: %s", p->line, what);

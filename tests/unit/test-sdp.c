@@ -560,6 +560,7 @@ static const BadCase bad_cases[] = {
   { HEAD FPL ICE "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus\r\na=mid:0\r\n", MCU_SDP_ERROR_SYNTAX, "line 9: a=rtpmap:111 needs 'ENCODING/RATE" },
   { HEAD FPL ICE "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:300 opus/48000\r\na=mid:0\r\n", MCU_SDP_ERROR_SYNTAX, "line 9: a=rtpmap needs" },
   { HEAD FPL ICE AUDIO "a=mid:0\r\na=extmap:x urn:foo\r\n", MCU_SDP_ERROR_SYNTAX, "line 12: a=extmap id 'x'" },
+  { HEAD FPL ICE AUDIO "a=mid:0\r\na=extmap: urn:ietf:params:rtp-hdrext:sdes:mid\r\n", MCU_SDP_ERROR_SYNTAX, "line 12: a=extmap id ''" },
   { HEAD FPL ICE AUDIO "a=mid:0\r\na=ssrc:abc cname:x\r\n", MCU_SDP_ERROR_SYNTAX, "line 12: a=ssrc needs" },
   { HEAD FPL ICE AUDIO "a=mid:0\r\na=candidate:1 1 udp 1 1.2.3.4 99999 typ host\r\n", MCU_SDP_ERROR_SYNTAX, "line 12: a=candidate needs" },
   { HEAD FPL ICE AUDIO "a=mid:0\r\na=candidate:1 1 udp\r\n", MCU_SDP_ERROR_SYNTAX, "line 12: a=candidate needs" },
@@ -569,6 +570,8 @@ static const BadCase bad_cases[] = {
   { HEAD FPL ICE "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\na=rtcp-mux\r\na=mid:0\r\n", MCU_SDP_ERROR_UNSUPPORTED, "no usable audio" },
   { HEAD FPL ICE "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n", MCU_SDP_ERROR_UNSUPPORTED, "no usable audio" },
   { HEAD "a=x:\xff\xfe\r\n", MCU_SDP_ERROR_SYNTAX, "line 5: not valid UTF-8" },
+  { HEAD "m=audio 9\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0\xc3\xa0x RTP/AVP 0\r\n",
+    MCU_SDP_ERROR_SYNTAX, "line 5: port '9" },
 };
 
 static void
@@ -583,6 +586,7 @@ test_bad (gconstpointer data)
     answer = mcu_sdp_answer (offer, &server, NULL, &error);
   g_assert_null (answer);
   g_assert_nonnull (error);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
   if (error->domain != MCU_SDP_ERROR || error->code != (int) bad->code ||
       strstr (error->message, bad->message) == NULL)
     g_error ("got code %d '%s', want code %d with '%s'", error->code, error->message, bad->code,
