@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One simulated site of the load generator: a CLIENT-role McuPeer (ICE controlling, DTLS client)
+ * paired with an McuRtpSession, joined through WHIP, replaying pre-encoded Opus and VP8 and counting
+ * (and, for a sample of sites, decoding) what comes back.
+ *
+ * Threads: everything runs on the one GMainContext given in LoadgenShared (the tool's main thread);
+ * the per-packet paths (send tick, on_rtp → on_media) allocate nothing and log nothing.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "media.h"
+#include "transport/peer.h"
+#include "transport/rtp-session.h"
+
+G_BEGIN_DECLS
+
+#define LOADGEN_LATENCY_SAMPLES 65536
+#define LOADGEN_VOICES 3
+
+/* What every site shares (owned by the tool). */
+typedef struct {
+  GMainContext *context;
+  SoupSession *http;
+  McuCertificate *certificate;
+  McuPeerConfig peer_config;
+  char *whip_url;                   /* http://host:port/whip/ROOM */
+  LoadgenAudioTrack voices[LOADGEN_VOICES], quiet;
+  LoadgenVideoSequence *video;      /* n_video variants */
+  guint n_video;
+  double loss_out, loss_in;         /* 0-1 */
+  /* Latency samples (µs) from send to the same packet (echo) coming back; fixed storage. */
+  gint64 *latency[2];               /* audio, video */
+  guint n_latency[2];
+  guint joined, left, failed;
+} LoadgenShared;
+
+typedef struct {
+  gboolean joined;                  /* CONNECTED at least once */
+  gboolean failed;
+  char *error;                      /* why it failed (transfer full) */
+  double join_ms;                   /* gather start → DTLS connected */
+  double whip_ms;                   /* POST → 201 */
+  guint64 audio_sent, video_sent, video_frames_sent, keyframes_sent;
+  guint64 audio_in, video_in, bytes_in;
+  guint64 video_frames, video_keyframes, video_gaps;
+  guint64 audio_decoded, audio_decode_errors, audio_loud;  /* loud = decoded frame above -50 dBov */
+  guint64 video_decoded, video_decode_errors;
+  guint video_width, video_height;  /* of the last decoded frame */
+  guint64 dropped_out, dropped_in;  /* by the simulated loss */
+  guint64 pli_received;
+  McuRtpStats rtp;
+  McuPeerStats peer;
+} LoadgenSiteStats;
+
+typedef struct _LoadgenSite LoadgenSite;
+
+/* (transfer full). @talker picks a speech track, else near-silence; @decode also decodes what
+ * arrives (libopus, libvpx). */
+LoadgenSite *loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean decode,
+                               guint seed);
+void loadgen_site_free (LoadgenSite *site);
+
+/* Starts joining: gather, POST the offer, apply the answer, connect. */
+void loadgen_site_join (LoadgenSite *site);
+/* Called every 20 ms (audio) / 40 ms (video) by the tool's clocks. */
+void loadgen_site_send_audio (LoadgenSite *site, gint64 now_us);
+void loadgen_site_send_video (LoadgenSite *site, gint64 now_us);
+/* Runs the RTP session timers when due. */
+void loadgen_site_poll (LoadgenSite *site, gint64 now_us);
+/* DELETE the WHIP session (if any) and close the peer; @done is called once when finished. */
+void loadgen_site_leave (LoadgenSite *site, GSourceFunc done, gpointer data);
+void loadgen_site_get_stats (LoadgenSite *site, LoadgenSiteStats *out);
+gboolean loadgen_site_is_talker (LoadgenSite *site);
+gboolean loadgen_site_is_decoding (LoadgenSite *site);
+
+G_END_DECLS
