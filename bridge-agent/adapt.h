@@ -26,7 +26,7 @@ typedef struct {
 
 typedef struct {
   guint video_kbps;
-  guint width, height, framerate;
+  guint width, height, framerate;  /* the ladder's suggestion; not applied live yet (see media.c) */
   gboolean audio_only;
   guint opus_loss_percent;  /* packet-loss-percentage for opusenc (FEC strength) */
   const char *why;          /* (transfer none): what decided it, for the log; static string */

@@ -259,10 +259,10 @@ on_stats (const BridgeLinkStats *stats, gpointer user_data)
     return;
   BridgeAdaptOutput out = bridge_adapt_update (agent->adapt, stats->loss, stats->rtt_ms, stats->remb_kbps,
                                                g_get_monotonic_time ());
-  if (out.audio_only != before.audio_only || out.width != before.width || out.framerate != before.framerate)
-    g_message ("sending %s: video %u kbit/s %ux%u@%u (%s; loss %.1f %%, RTT %.0f ms, REMB %u kbit/s)",
-               out.audio_only ? "AUDIO ONLY" : "audio+video", out.video_kbps, out.width, out.height, out.framerate,
-               out.why, MAX (stats->loss, 0) * 100, stats->rtt_ms, stats->remb_kbps);
+  if (out.audio_only != before.audio_only || out.width != before.width)
+    g_message ("sending %s: video %u kbit/s (%s; loss %.1f %%, RTT %.0f ms, REMB %u kbit/s)",
+               out.audio_only ? "AUDIO ONLY" : "audio+video", out.video_kbps, out.why, MAX (stats->loss, 0) * 100,
+               stats->rtt_ms, stats->remb_kbps);
   bridge_media_apply (agent->media, &out);
 }
 
@@ -304,9 +304,10 @@ status_get (BridgeStatusInfo *info, gpointer user_data)
   info->frames_received = c.frames_received;
   info->audio_buffers_received = c.audio_buffers_received;
   info->video_kbps = out.video_kbps;
-  info->width = out.width;
-  info->height = out.height;
-  info->framerate = out.framerate;
+  /* The capture size and rate (libvpx may scale down inside the encoder at low bitrates). */
+  info->width = (guint) bridge_config_get_int (agent->config, "media", "width");
+  info->height = (guint) bridge_config_get_int (agent->config, "media", "height");
+  info->framerate = (guint) bridge_config_get_int (agent->config, "media", "framerate");
 }
 
 static void

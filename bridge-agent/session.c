@@ -421,17 +421,29 @@ bridge_media_session_start (BridgeMedia *media, GError **error)
   return TRUE;
 }
 
+/* Runs when the tee's pad carries no buffer (at once if idle, else in the tee's streaming thread right
+ * after the push in progress): unlinking there can never cut a push in half and hand FLUSHING back
+ * into the capture, which would stop it for good. */
+static GstPadProbeReturn
+unlink_when_idle (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstElement *tee = user_data;
+  GstPad *peer = gst_pad_get_peer (pad);
+
+  if (peer != NULL) {
+    gst_pad_unlink (pad, peer);
+    gst_object_unref (peer);
+  }
+  gst_element_release_request_pad (tee, pad);
+  return GST_PAD_PROBE_REMOVE;
+}
+
 static void
 unlink_tee (GstElement *tee, GstPad **pad)
 {
   if (*pad == NULL)
     return;
-  GstPad *peer = gst_pad_get_peer (*pad);
-  if (peer != NULL) {
-    gst_pad_unlink (*pad, peer);
-    gst_object_unref (peer);
-  }
-  gst_element_release_request_pad (tee, *pad);
+  gst_pad_add_probe (*pad, GST_PAD_PROBE_TYPE_IDLE, unlink_when_idle, gst_object_ref (tee), gst_object_unref);
   gst_clear_object (pad);
 }
 

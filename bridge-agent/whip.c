@@ -295,12 +295,11 @@ bridge_ice_fragment_parse (const char *text, BridgeIceFragment *fragment, GError
     if (*line == '\0' || take_attribute (line, "a=ice-ufrag:", &fragment->ufrag)
         || take_attribute (line, "a=ice-pwd:", &fragment->pwd) || take_attribute (line, "a=mid:", &fragment->mid))
       continue;
+    /* Lines that are not SDP are skipped, not fatal: what matters is ufrag, pwd and candidates, and
+     * the caller refuses a fragment without credentials. (An mcu build was seen prefixing its 200
+     * answer with an HTML error page.) */
     if (g_str_has_prefix (line, "a=candidate:"))
       g_ptr_array_add (fragment->candidates, g_strdup (line + 2));
-    else if (strlen (line) < 2 || line[1] != '=') {
-      g_set_error (error, BRIDGE_WHIP_ERROR, 0, "line %u of the ICE fragment is not SDP: '%.40s'", i + 1, line);
-      return FALSE;
-    }
   }
   return TRUE;
 }

@@ -71,17 +71,25 @@ test_fragment_round_trip (void)
 static void
 test_fragment_malformed (void)
 {
-  const char *bad[] = { "hello world\n", "a=ice-ufrag:x\n\x01\x02\n", "\xff\xfe" };
   BridgeIceFragment f = { 0 };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
-    g_autoptr (GError) error = NULL;
-    g_assert_false (bridge_ice_fragment_parse (bad[i], &f, &error));
-    g_assert_error (error, BRIDGE_WHIP_ERROR, 0);
-    bridge_ice_fragment_clear (&f);
-  }
-  /* Empty (a 204 answer) is valid but has no credentials: the caller refuses it. */
   g_autoptr (GError) error = NULL;
+
+  g_assert_false (bridge_ice_fragment_parse ("\xff\xfe", &f, &error));
+  g_assert_error (error, BRIDGE_WHIP_ERROR, 0);
+  bridge_ice_fragment_clear (&f);
+  g_clear_error (&error);
+  /* Junk lines are skipped; without credentials the fragment is useless and the caller refuses it. */
+  g_assert_true (bridge_ice_fragment_parse ("hello world\n\x01\x02\n", &f, &error));
+  g_assert_null (f.ufrag);
+  g_assert_cmpuint (f.candidates->len, ==, 0);
+  bridge_ice_fragment_clear (&f);
+  /* A server that prefixed its answer with an HTML page: the fragment after it still counts. */
+  g_assert_true (bridge_ice_fragment_parse ("<html><body>oops</body></html>\r\na=ice-ufrag:u\r\na=ice-pwd:p\r\n"
+                                            "a=candidate:1 1 UDP 1 10.0.0.1 5000 typ host\r\n", &f, &error));
+  g_assert_cmpstr (f.ufrag, ==, "u");
+  g_assert_cmpstr (f.pwd, ==, "p");
+  g_assert_cmpuint (f.candidates->len, ==, 1);
+  bridge_ice_fragment_clear (&f);
   g_assert_true (bridge_ice_fragment_parse ("", &f, &error));
   g_assert_null (f.ufrag);
   bridge_ice_fragment_clear (&f);
