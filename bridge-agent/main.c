@@ -55,7 +55,7 @@ parse_flags (int *argc, char ***argv, Flags *f, GError **error)
     { "source", 0, 0, G_OPTION_ARG_STRING, &f->source, "auto (camera+mic), test (pattern+tone) or a media file", "SOURCE" },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &f->headless, "No window, no loudspeakers", NULL },
     { "status-listen", 0, 0, G_OPTION_ARG_STRING, &f->status_listen, "Address of the local status page (default 127.0.0.1:8089)", "ADDR:PORT" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("[status] — keep this site in the meeting");
 

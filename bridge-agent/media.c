@@ -218,7 +218,9 @@ bridge_media_shutdown (BridgeMedia *media)
   g_value_unset (&item);
   gst_iterator_free (it);
   g_autoptr (GstBus) bus = gst_element_get_bus (media->pipeline);
-  g_autoptr (GstMessage) msg = gst_bus_timed_pop_filtered (bus, 2 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 2 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (msg != NULL)
+    gst_message_unref (msg);
 }
 
 void

@@ -223,8 +223,10 @@ static void
 on_deleted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   BridgeWhip *whip = user_data;
-  g_autoptr (GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  GBytes *bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
 
+  if (bytes != NULL)
+    g_bytes_unref (bytes);
   whip->pending_deletes--;
 }
 

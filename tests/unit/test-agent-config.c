@@ -116,6 +116,7 @@ test_sample_documents_schema (void)
   g_assert_true (g_file_get_contents (path, &text, NULL, &error));
   g_autoptr (BridgeConfig) c = bridge_config_load_file (path, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (c);
   for (gsize i = 0; i < n; i++) {
     g_autofree char *as_key = g_strchomp (g_strdup_printf ("# %s = %s", schema[i].key, schema[i].default_value));
     g_autofree char *group = g_strdup_printf ("[%s]", schema[i].group);

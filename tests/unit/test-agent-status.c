@@ -156,6 +156,7 @@ test_server (void)
 
   g_autofree char *hand_url = g_strconcat (base, "hand", NULL);
   g_autofree char *h = request (session, "POST", hand_url, "true", &status);
+  g_assert_nonnull (strstr (h, "\"hand_raised\":true"));
   g_assert_true (fake.hand);
   g_autofree char *bad = request (session, "POST", hand_url, "please", &status);
   g_assert_cmpuint (status, ==, 400);
@@ -164,9 +165,11 @@ test_server (void)
   g_assert_cmpstr (json_object_get_string_member (e, "error"), ==, "bad-request");
 
   g_autofree char *wrong = request (session, "DELETE", json_url, NULL, &status);
+  g_assert_nonnull (strstr (wrong, "method-not-allowed"));
   g_assert_cmpuint (status, ==, 405);
   g_autofree char *nowhere_url = g_strconcat (base, "../etc/passwd", NULL);
   g_autofree char *nowhere = request (session, "GET", nowhere_url, NULL, &status);
+  g_assert_nonnull (strstr (nowhere, "not-found"));
   g_assert_cmpuint (status, ==, 404);
 
   g_autofree char *page = request (session, "GET", base, NULL, &status);
