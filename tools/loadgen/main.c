@@ -30,7 +30,7 @@
 #define TICK_US 20000
 
 typedef struct {
-  char *url, *room, *output, *ice_address;
+  char *url, *room, *output, *ice_address, *dump_video;
   int sites, talkers, duration, decode, seed, video_kbps, join_timeout;
   double join_rate, loss_out, loss_in;
 } Options;
@@ -100,7 +100,10 @@ advance_phase (Loadgen *lg, gint64 now)
 {
   if (lg->phase == PHASE_JOINING) {
     gboolean all = lg->started == lg->sites->len && lg->shared.joined + lg->shared.failed >= lg->sites->len;
-    if (all || now - lg->start_us > (gint64) lg->opt.join_timeout * G_USEC_PER_SEC)
+    if (all && lg->shared.joined == 0) {
+      start_meeting (lg, now);
+      end_meeting (lg, now);
+    } else if (all || now - lg->start_us > (gint64) lg->opt.join_timeout * G_USEC_PER_SEC)
       start_meeting (lg, now);
   } else if (lg->phase == PHASE_MEETING && now - lg->meeting_start_us >= (gint64) lg->opt.duration * G_USEC_PER_SEC) {
     end_meeting (lg, now);
@@ -332,6 +335,9 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
     { "decode", 0, 0, G_OPTION_ARG_INT, &opt->decode, "sites that decode what they get (default 2)", "N" },
     { "video-kbps", 0, 0, G_OPTION_ARG_INT, &opt->video_kbps, "VP8 target bitrate (default 500)", "K" },
     { "ice-address", 0, 0, G_OPTION_ARG_STRING, &opt->ice_address, "local address for ICE (127.0.0.1)", "IP" },
+    { "dump-video", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_video,
+      "write the VP8 RTP payloads every site sends (variant 0) to FILE and exit (for tools/bench's "
+      "GStreamer comparison): per packet u32 frame, u8 marker, u16 length (big endian), payload", "FILE" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt->output, "write the JSON summary here", "FILE" },
     { NULL },
   };
@@ -342,6 +348,8 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
+  if (opt->dump_video != NULL)
+    return TRUE;
   if (opt->url == NULL || opt->sites < 1 || opt->sites > 1000 || opt->duration < 0 || opt->join_rate <= 0 ||
       opt->loss_out < 0 || opt->loss_out > 100 || opt->loss_in < 0 || opt->loss_in > 100 || opt->talkers < 0) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -418,11 +426,37 @@ teardown (Loadgen *lg)
   g_free (lg->opt.room);
   g_free (lg->opt.output);
   g_free (lg->opt.ice_address);
+  g_free (lg->opt.dump_video);
+}
+
+static gboolean
+dump_video (const LoadgenVideoSequence *seq, const char *path, GError **error)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+
+  for (guint n = 0; n < seq->n_frames; n++)
+    for (guint i = 0; i < seq->frames[n]->len; i++) {
+      const LoadgenVideoPacket *p = &g_array_index (seq->frames[n], LoadgenVideoPacket, i);
+      guint8 head[7] = { n >> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, p->marker, p->len >> 8,
+                         p->len & 0xff };
+      g_byte_array_append (out, head, sizeof head);
+      g_byte_array_append (out, p->data, p->len);
+    }
+  return g_file_set_contents (path, (const char *) out->data, out->len, error);
 }
 
 static gboolean
 run (Loadgen *lg, GError **error)
 {
+  if (lg->opt.dump_video != NULL) {
+    LoadgenVideoSequence seq = { 0 };
+    gboolean ok = loadgen_video_sequence_init (&seq, 5 * LOADGEN_VIDEO_FPS, 0, (guint) lg->opt.video_kbps, error) &&
+                  dump_video (&seq, lg->opt.dump_video, error);
+    if (seq.frames != NULL)
+      loadgen_video_sequence_clear (&seq);
+    lg->shared.joined = ok;
+    return ok;
+  }
   if (!setup (lg, error))
     return FALSE;
   lg->loop = g_main_loop_new (NULL, FALSE);
