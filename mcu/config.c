@@ -45,6 +45,8 @@ static const McuConfigKey schema[] = {
     "TURN password" },
   { "ice", "tcp", MCU_CONFIG_BOOL, "true", 0, 0,
     "also offer passive ICE-TCP candidates, for sites whose networks block UDP" },
+  { "ice", "consent-freshness", MCU_CONFIG_BOOL, "true", 0, 0,
+    "keep checking that each site still answers (RFC 7675), so a vanished site is noticed in seconds" },
   { "ice", "port-min", MCU_CONFIG_INT, "0", 0, 65535,
     "lowest UDP port for media; 0 = any (set a range to open in a firewall)" },
   { "ice", "port-max", MCU_CONFIG_INT, "0", 0, 65535,

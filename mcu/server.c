@@ -75,6 +75,8 @@ load_peer_config (McuServer *server, gboolean loopback, GError **error)
   McuPeerConfig *pc = &server->peer_config;
   const char *public_address = mcu_config_get_string (config, "ice", "public-address");
 
+  mcu_peer_config_init (pc);
+  pc->consent_freshness = mcu_config_get_bool (config, "ice", "consent-freshness");
   pc->ice_addresses = split_list (mcu_config_get_string (config, "ice", "addresses"));
   if (pc->ice_addresses[0] == NULL)
     g_clear_pointer (&pc->ice_addresses, g_strfreev);
@@ -90,16 +92,6 @@ load_peer_config (McuServer *server, gboolean loopback, GError **error)
          split_host_port (config, "ice", "turn-server", &pc->turn_server, &pc->turn_port, 3478, error);
 }
 
-static void
-clear_peer_config (McuPeerConfig *pc)
-{
-  g_clear_pointer (&pc->ice_addresses, g_strfreev);
-  g_clear_pointer (&pc->public_address, g_free);
-  g_clear_pointer (&pc->stun_server, g_free);
-  g_clear_pointer (&pc->turn_server, g_free);
-  g_clear_pointer (&pc->turn_user, g_free);
-  g_clear_pointer (&pc->turn_pass, g_free);
-}
 
 static gboolean
 load_certificate (McuServer *server, GError **error)
@@ -180,7 +172,7 @@ mcu_server_free (McuServer *server)
   g_clear_pointer (&server->rooms, g_hash_table_unref);
   g_free (server->state_path);
   g_clear_pointer (&server->certificate, mcu_certificate_unref);
-  clear_peer_config (&server->peer_config);
+  mcu_peer_config_clear (&server->peer_config);
   g_clear_pointer (&server->config, mcu_config_unref);
   g_free (server);
 }

@@ -15,8 +15,17 @@
 #include <string.h>
 
 #include "conference/echo.h"
+#include "conference/mix.h"
 #include "conference/room-error.h"
 #include "conference/site.h"
+
+/* A media-thread post's way back to its room: the room clears @room when it goes, on the control
+ * thread, where the posts are also handled. */
+typedef struct {
+  gatomicrefcount rc;
+  McuRoom *room;
+  GMainContext *control_context;
+} RoomLink;
 
 struct _McuRoom {
   gatomicrefcount rc;
@@ -36,6 +45,9 @@ struct _McuRoom {
   GMainContext *media_context;
   GMainLoop *media_loop;
   GThread *media_thread;
+  McuMix *mix;               /* mode=mix: the room's mixers (NULL in echo rooms) */
+  guint mix_watch;           /* seats watch that forwards moderation to the mix */
+  RoomLink *link;            /* lets media-thread posts find the room, or learn it is gone */
 };
 
 G_DEFINE_QUARK (mcu-room-error-quark, mcu_room_error)
@@ -99,6 +111,101 @@ load_sites (McuRoom *room, McuConfig *config, GError **error)
   return TRUE;
 }
 
+/* ---- the mix: moderation in, talking out ------------------------------------------------------- */
+
+static RoomLink *
+room_link_ref (RoomLink *link)
+{
+  g_atomic_ref_count_inc (&link->rc);
+  return link;
+}
+
+static void
+room_link_unref (RoomLink *link)
+{
+  if (g_atomic_ref_count_dec (&link->rc))
+    g_free (link);
+}
+
+typedef struct {
+  RoomLink *link;
+  char *site_id;
+  gboolean talking;
+} Talking;
+
+static void
+talking_free (gpointer data)
+{
+  Talking *talking = data;
+
+  room_link_unref (talking->link);
+  g_free (talking->site_id);
+  g_free (talking);
+}
+
+static gboolean
+apply_talking (gpointer data)
+{
+  Talking *talking = data;
+
+  if (talking->link->room != NULL)
+    mcu_seats_set_talking (talking->link->room->seats, talking->site_id, talking->talking);
+  return G_SOURCE_REMOVE;
+}
+
+/* Media thread: the audio mixer's talking events go to the seats (and so to the API) on the control
+ * thread. */
+static void
+on_mix_talking (const char *site_id, gboolean talking, gpointer user_data)
+{
+  RoomLink *link = user_data;
+  Talking *event = g_new0 (Talking, 1);
+
+  event->link = room_link_ref (link);
+  event->site_id = g_strdup (site_id);
+  event->talking = talking;
+  g_main_context_invoke_full (link->control_context, G_PRIORITY_DEFAULT, apply_talking, event, talking_free);
+}
+
+static const char *
+event_site (JsonObject *data)
+{
+  return json_object_has_member (data, "site_id") && !json_object_get_null_member (data, "site_id")
+             ? json_object_get_string_member (data, "site_id") : NULL;
+}
+
+/* Control thread: moderation decided on the seats reaches the mixers. */
+static void
+on_seat_event_for_mix (const char *event, JsonObject *data, gpointer user_data)
+{
+  McuRoom *room = user_data;
+
+  if (g_str_equal (event, "muted"))
+    mcu_mix_set_muted (room->mix, event_site (data), json_object_get_boolean_member (data, "muted"));
+  else if (g_str_equal (event, "floor"))
+    mcu_mix_set_floor (room->mix, event_site (data));
+  else if (g_str_equal (event, "pin"))
+    mcu_mix_set_pin (room->mix, event_site (data));
+  else if (g_str_equal (event, "layout"))
+    mcu_mix_set_layout (room->mix, json_object_get_string_member (data, "layout"));
+}
+
+static gboolean
+start_mix (McuRoom *room, GError **error)
+{
+  McuMixConfig config;
+
+  mcu_mix_config_init (&config);
+  config.on_talking = on_mix_talking;
+  config.on_talking_data = room->link;
+  room->mix = mcu_mix_new (&config, room->media_context, error);
+  if (room->mix == NULL)
+    return FALSE;
+  mcu_mix_set_layout (room->mix, mcu_seats_get_layout (room->seats));
+  room->mix_watch = mcu_seats_watch (room->seats, on_seat_event_for_mix, room);
+  return TRUE;
+}
+
 McuRoom *
 mcu_room_new_with_settings (const McuRoomSettings *settings, GError **error)
 {
@@ -118,6 +225,12 @@ mcu_room_new_with_settings (const McuRoomSettings *settings, GError **error)
   room->media_context = g_main_context_new ();
   room->media_loop = g_main_loop_new (room->media_context, FALSE);
   if (settings->layout != NULL && !mcu_seats_set_layout (room->seats, settings->layout, error))
+    return NULL;
+  room->link = g_new0 (RoomLink, 1);
+  g_atomic_ref_count_init (&room->link->rc);
+  room->link->room = room;
+  room->link->control_context = room->control_context;
+  if (room->mode == MCU_ROOM_MIX && !start_mix (room, error))
     return NULL;
   g_autofree char *thread_name = g_strdup_printf ("room-%.8s", settings->id);
   room->media_thread = g_thread_new (thread_name, media_thread_main, room);
@@ -194,6 +307,13 @@ mcu_room_unref (McuRoom *room)
   if (room->media_thread != NULL) {
     g_main_context_invoke (room->media_context, quit_media_loop, room->media_loop);
     g_thread_join (room->media_thread);
+  }
+  if (room->mix_watch != 0)
+    mcu_seats_unwatch (room->seats, room->mix_watch);
+  g_clear_pointer (&room->mix, mcu_mix_free);   /* after the media thread: no handler runs any more */
+  if (room->link != NULL) {
+    room->link->room = NULL;   /* talking events still queued for the control thread are dropped */
+    room_link_unref (room->link);
   }
   g_main_loop_unref (room->media_loop);
   g_main_context_unref (room->media_context);
@@ -331,8 +451,9 @@ mcu_room_new_session (McuRoom *room, McuSite *site, McuCertificate *certificate,
     .media_context = room->media_context,
     .certificate = certificate,
     .peer_config = peer_config,
-    .media = mcu_echo_media (),
-    .media_data = NULL,
+    .site_name = mcu_site_get_name (site),
+    .media = room->mode == MCU_ROOM_MIX ? mcu_mix_media () : mcu_echo_media (),
+    .media_data = room->mix,
     .ended = on_session_ended,
     .ended_data = room,
   };

@@ -21,6 +21,9 @@ struct _McuSession {
   gatomicrefcount rc;
   char *id;
   char *site_id;
+  char *site_name;
+  gpointer media_site;     /* the room media's per-session state (media thread) */
+  gboolean attached;
   GMainContext *media_context;
   GMainContext *control_context;
   McuCertificate *certificate;
@@ -56,6 +59,7 @@ mcu_session_new (const char *id, const char *site_id, const McuSessionSetup *set
   g_atomic_ref_count_init (&session->rc);
   session->id = g_strdup (id);
   session->site_id = g_strdup (site_id);
+  session->site_name = g_strdup (setup->site_name ? setup->site_name : site_id);
   session->media_context = g_main_context_ref (setup->media_context);
   session->control_context = g_main_context_ref_thread_default ();
   session->certificate = mcu_certificate_ref (setup->certificate);
@@ -94,6 +98,7 @@ mcu_session_unref (McuSession *session)
   g_mutex_clear (&session->stats_lock);
   g_free (session->id);
   g_free (session->site_id);
+  g_free (session->site_name);
   g_free (session);
 }
 
@@ -107,6 +112,30 @@ const char *
 mcu_session_get_site_id (McuSession *session)
 {
   return session->site_id;
+}
+
+const char *
+mcu_session_get_site_name (McuSession *session)
+{
+  return session->site_name;
+}
+
+void
+mcu_session_set_media_data (McuSession *session, gpointer data)
+{
+  session->media_site = data;
+}
+
+gpointer
+mcu_session_get_media_data (McuSession *session)
+{
+  return session->media_site;
+}
+
+const McuSdpNegotiated *
+mcu_session_get_negotiated (McuSession *session)
+{
+  return session->negotiated;
 }
 
 static void
@@ -476,6 +505,9 @@ build_answer (McuSession *session, McuSdp *offer, GError **error)
   if (!setup_remote (session, negotiated, error))
     return NULL;
   start_timer (session);
+  session->attached = TRUE;
+  if (session->media.on_attach != NULL)
+    session->media.on_attach (session, session->media_data);
   return mcu_sdp_to_string (answer);
 }
 
@@ -691,6 +723,9 @@ close_on_media (gpointer user_data)
     g_source_destroy (session->timer);
     g_clear_pointer (&session->timer, g_source_unref);
   }
+  if (session->attached && session->media.on_detach != NULL)
+    session->media.on_detach (session, session->media_data);
+  session->attached = FALSE;
   if (session->peer != NULL) {
     snapshot_stats (session);
     log_summary (session);

@@ -23,8 +23,11 @@ G_BEGIN_DECLS
 
 typedef struct _McuSession McuSession;
 
-/* What the room does with the session's media (echo it, mix it). Media thread. */
+/* What the room does with the session's media (echo it, mix it). Media thread. on_attach comes
+ * once the session is negotiated (before any media), on_detach when it closes (after the last). */
 typedef struct {
+  void (*on_attach) (McuSession *session, gpointer user_data);
+  void (*on_detach) (McuSession *session, gpointer user_data);
   void (*on_media) (McuSession *session, McuMediaKind kind, guint8 *packet, gsize len,
                     const McuRtpInfo *info, gpointer user_data);
   void (*on_keyframe_request) (McuSession *session, McuMediaKind kind, gpointer user_data);
@@ -35,6 +38,7 @@ typedef struct {
 typedef void (*McuSessionEndedFunc) (McuSession *session, const char *reason, gpointer user_data);
 
 typedef struct {
+  const char *site_name;             /* shown on the site's tile */
   GMainContext *media_context;       /* the room's media thread */
   McuCertificate *certificate;       /* shared DTLS certificate */
   const McuPeerConfig *peer_config;  /* ICE settings (copied) */
@@ -53,6 +57,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuSession, mcu_session_unref)
 
 const char *mcu_session_get_id (McuSession *session);
 const char *mcu_session_get_site_id (McuSession *session);
+const char *mcu_session_get_site_name (McuSession *session);
+
+/* The room media's own per-session state (media thread). */
+void mcu_session_set_media_data (McuSession *session, gpointer data);
+gpointer mcu_session_get_media_data (McuSession *session);
+/* What was negotiated (media thread, after on_attach). (transfer none) */
+const McuSdpNegotiated *mcu_session_get_negotiated (McuSession *session);
 
 /* Answers @offer: gathers, negotiates, and sets the peer up. The result (an SDP answer string) comes
  * to @callback on the calling thread (its source object is NULL); finish with

@@ -9,6 +9,7 @@ tone over WHIP, decodes what it receives, and counts decoded video frames and au
 Prints one JSON line with the counts. Also importable: GstSite(...).run()."""
 import argparse
 import json
+import math
 import sys
 import threading
 import urllib.error
@@ -30,9 +31,13 @@ PATTERNS = {"ball": "ball", "red": "red", "green": "green", "blue": "blue", "whi
 
 class GstSite:
     def __init__(self, base, room, name="gst", token="", pattern="ball", freq=440, seconds=10,
-                 width=640, height=360):
+                 width=640, height=360, volume=0.3, probe_freqs=(), linger=0):
         self.base, self.room, self.name, self.token = base, room, name, token
         self.seconds = seconds
+        self.linger = linger
+        self.probe_freqs = list(probe_freqs)
+        self.audio_tail = bytearray()   # the last 2 s of decoded audio, S16LE mono 48 kHz
+        self.last_frame = None          # the last decoded frame, RGB 160x90
         self.result = {"video_frames": 0, "audio_samples": 0, "error": None, "join_ms": None}
         self.loop = GLib.MainLoop()
         self.location = None
@@ -43,7 +48,7 @@ class GstSite:
             f"vp8enc deadline=1 target-bitrate=600000 keyframe-max-dist=50 error-resilient=partitions ! "
             f"rtpvp8pay pt=96 picture-id-mode=15-bit ! "
             f"application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 ! webrtc. "
-            f"audiotestsrc is-live=true wave=sine freq={freq} volume=0.3 ! audioconvert ! audioresample ! "
+            f"audiotestsrc is-live=true wave=sine freq={freq} volume={volume} ! audioconvert ! audioresample ! "
             f"queue ! opusenc inband-fec=true ! rtpopuspay pt=111 ! "
             f"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! webrtc. ")
         self.webrtc = self.pipe.get_by_name("webrtc")
@@ -113,20 +118,54 @@ class GstSite:
     def _on_decoded_pad(self, _decode, pad):
         caps = pad.get_current_caps() or pad.query_caps(None)
         kind = "video" if caps.to_string().startswith("video") else "audio"
-        sink = Gst.ElementFactory.make("fakesink")
-        sink.set_property("sync", False)
-        self.pipe.add(sink)
-        sink.sync_state_with_parent()
-        pad.link(sink.get_static_pad("sink"))
-        pad.add_probe(Gst.PadProbeType.BUFFER, self._count, kind)
-
-    def _count(self, pad, info, kind):
         if kind == "video":
-            self.result["video_frames"] += 1
+            chain = ("videoconvert ! videoscale ! video/x-raw,format=RGB,width=160,height=90 ! "
+                     "appsink name=sink emit-signals=true sync=false max-buffers=2 drop=true")
         else:
-            buf = info.get_buffer()
-            self.result["audio_samples"] += buf.get_size() // 4  # decoded S16 stereo or F32 mono
-        return Gst.PadProbeReturn.OK
+            chain = ("audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=1 ! "
+                     "appsink name=sink emit-signals=true sync=false")
+        bin_ = Gst.parse_bin_from_description(chain, True)
+        bin_.get_by_name("sink").connect("new-sample", self._on_sample, kind)
+        self.pipe.add(bin_)
+        bin_.sync_state_with_parent()
+        pad.link(bin_.get_static_pad("sink"))
+
+    def _on_sample(self, sink, kind):
+        buf = sink.emit("pull-sample").get_buffer()
+        ok, info = buf.map(Gst.MapFlags.READ)
+        if ok:
+            if kind == "video":
+                self.result["video_frames"] += 1
+                self.last_frame = bytes(info.data)
+            else:
+                self.result["audio_samples"] += info.size // 2
+                self.audio_tail += info.data
+                del self.audio_tail[:-2 * 48000 * 2]
+            buf.unmap(info)
+        return Gst.FlowReturn.OK
+
+    def _summarize(self):
+        """Tone power (Goertzel) over the last 2 s of audio, and a 16x9 grid of the last frame's
+        average colours: what the tests judge the mix and the composite by."""
+        samples = memoryview(bytes(self.audio_tail)).cast("h") if len(self.audio_tail) >= 2 else []
+        if samples:
+            energy = sum(x * x for x in samples) / len(samples)
+            self.result["audio_rms"] = math.sqrt(energy) / 32768
+            self.result["tones"] = {str(f): goertzel(samples, f) for f in self.probe_freqs}
+        if self.last_frame and len(self.last_frame) >= 160 * 90 * 3:
+            grid = []
+            for gy in range(9):
+                row = []
+                for gx in range(16):
+                    acc = [0, 0, 0]
+                    for y in range(gy * 10 + 3, gy * 10 + 7):
+                        for x in range(gx * 10 + 3, gx * 10 + 7):
+                            o = (y * 160 + x) * 3
+                            for c in range(3):
+                                acc[c] += self.last_frame[o + c]
+                    row.append([v // 16 for v in acc])
+                grid.append(row)
+            self.result["grid"] = grid
 
     def run(self):
         self.pipe.set_state(Gst.State.PLAYING)
@@ -140,6 +179,8 @@ class GstSite:
             except OSError:
                 pass
         self.pipe.set_state(Gst.State.NULL)
+        if "grid" not in self.result and "tones" not in self.result:
+            self._summarize()
         return self.result
 
     def _check_done(self):
@@ -147,15 +188,34 @@ class GstSite:
         if self.result["video_frames"] > 0 and self.t_start is None:
             self.t_start = GLib.get_monotonic_time()
         if self.t_start and GLib.get_monotonic_time() - self.t_start >= self.seconds * 1_000_000:
-            self.loop.quit()
+            # Judge what was heard and seen now, while every other site is still in the meeting;
+            # then stay joined `linger` seconds so the others can do the same.
+            self._summarize()
+            GLib.timeout_add_seconds(max(self.linger, 0), self._quit)
             return False
         return True
+
+    def _quit(self):
+        self.loop.quit()
+        return False
 
     def _deadline(self):
         if self.result["error"] is None and self.t_start is None:
             self.result["error"] = "no media decoded before the deadline"
         self.loop.quit()
         return False
+
+
+def goertzel(samples, freq, rate=48000):
+    """Relative power of @freq in @samples (normalised by the signal's energy, 0..1)."""
+    k = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s0 = x + k * s1 - s2
+        s2, s1 = s1, s0
+    power = s1 * s1 + s2 * s2 - k * s1 * s2
+    energy = sum(x * x for x in samples) or 1
+    return power / (energy * len(samples) / 2)
 
 
 def main():
@@ -167,8 +227,15 @@ def main():
     p.add_argument("--pattern", default="ball")
     p.add_argument("--freq", type=int, default=440)
     p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--volume", type=float, default=0.3, help="tone volume (0 = silent site)")
+    p.add_argument("--probe", default="", help="comma-separated frequencies to measure in what it hears")
+    p.add_argument("--linger", type=int, default=0, help="seconds to stay joined after the summary")
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=360)
     a = p.parse_args()
-    result = GstSite(a.base, a.room, a.name, a.token, a.pattern, a.freq, a.seconds).run()
+    probes = [int(f) for f in a.probe.split(",") if f]
+    result = GstSite(a.base, a.room, a.name, a.token, a.pattern, a.freq, a.seconds, volume=a.volume,
+                     probe_freqs=probes, width=a.width, height=a.height, linger=a.linger).run()
     print(json.dumps(result))
     sys.exit(1 if result["error"] else 0)
 

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A meeting room's media: the audio and video mixers wired to the sites' sessions.
+ *
+ * Threads. The session handlers and the 20 ms audio tick run on the room's media thread. The video
+ * mixer runs its own threads; what they produce (composite packets, key frame requests for senders,
+ * bitrate advice) is copied into fixed-size rings and the media thread drains them, so the packet
+ * path and the audio tick never wait on video. Per packet nothing is allocated or logged.
+ *
+ * Receivers and tiers. Each receiver gets the composite of one output tier (the video mixer encodes
+ * each tier once for all its receivers). A receiver starts in start_tier and moves a tier down when
+ * the loss it reports on our video stays high, and back up after a long clean stretch.
+ */
+#define G_LOG_DOMAIN "mcu-mix"
+
+#include "mix.h"
+
+#include <string.h>
+
+#define RTP_HEADER 12
+#define VIDEO_SLOT_BYTES 1300
+#define VIDEO_RING_SLOTS 1024
+#define REQUEST_RING_SLOTS 256
+#define AUDIO_TICK_US (20 * G_TIME_SPAN_MILLISECOND)
+#define TIER_CHECK_US G_USEC_PER_SEC
+#define LOSS_DOWN 0.08     /* reported loss above which a receiver moves a tier down */
+#define LOSS_UP 0.02       /* below which, for TIER_UP_CHECKS checks in a row, it moves up */
+#define TIER_UP_CHECKS 10
+
+/* ---- a bounded ring of fixed-size records, written by one thread and drained by another -------- */
+
+typedef struct {
+  GMutex lock;
+  gsize record_size;
+  guint capacity, head, count;
+  guint64 dropped;   /* oldest records overwritten because the reader was behind */
+  guint8 *records;
+} Ring;
+
+static Ring *
+ring_new (gsize record_size, guint capacity)
+{
+  Ring *ring = g_new0 (Ring, 1);
+
+  g_mutex_init (&ring->lock);
+  ring->record_size = record_size;
+  ring->capacity = capacity;
+  ring->records = g_malloc0 (record_size * capacity);
+  return ring;
+}
+
+static void
+ring_free (Ring *ring)
+{
+  g_mutex_clear (&ring->lock);
+  g_free (ring->records);
+  g_free (ring);
+}
+
+static void
+ring_push (Ring *ring, const void *record)
+{
+  g_mutex_lock (&ring->lock);
+  if (ring->count == ring->capacity) {
+    ring->head = (ring->head + 1) % ring->capacity;
+    ring->count--;
+    ring->dropped++;
+  }
+  guint tail = (ring->head + ring->count) % ring->capacity;
+  memcpy (ring->records + tail * ring->record_size, record, ring->record_size);
+  ring->count++;
+  g_mutex_unlock (&ring->lock);
+}
+
+static gboolean
+ring_pop (Ring *ring, void *record)
+{
+  gboolean got = FALSE;
+
+  g_mutex_lock (&ring->lock);
+  if (ring->count > 0) {
+    memcpy (record, ring->records + ring->head * ring->record_size, ring->record_size);
+    ring->head = (ring->head + 1) % ring->capacity;
+    ring->count--;
+    got = TRUE;
+  }
+  g_mutex_unlock (&ring->lock);
+  return got;
+}
+
+typedef struct {
+  guint8 tier;
+  gboolean marker;
+  guint16 len;
+  guint32 rtp_ts;
+  guint8 payload[VIDEO_SLOT_BYTES];
+} VideoPacket;
+
+typedef enum { REQUEST_KEYFRAME, REQUEST_CONTENT_KEYFRAME, REQUEST_BITRATE } RequestKind;
+
+typedef struct {
+  RequestKind kind;
+  guint site_id;
+  guint value;
+} Request;
+
+/* ---- the mix --------------------------------------------------------------------------------- */
+
+typedef struct {
+  McuMix *mix;
+  McuSession *session;
+  guint id;
+  McuAudioSite *audio;
+  McuVideoSite *video;
+  guint tier;
+  guint clean_checks;       /* tier checks in a row with low loss */
+  guint32 audio_ts_offset;  /* our RTP timestamps start at a random point per stream */
+  guint32 video_ts_offset;
+} MixSite;
+
+struct _McuMix {
+  GMainContext *context;
+  McuAudioMixer *audio;
+  McuVideoMixer *video;
+  guint n_tiers;
+  guint start_tier;
+  GPtrArray *tier_sites[MCU_VIDEO_MAX_TIERS];  /* MixSite receiving each tier (media thread) */
+  GHashTable *sites;        /* id → MixSite (media thread) */
+  guint next_id;
+  GSource *audio_timer;
+  gint64 next_tick_us;
+  GSource *tier_timer;
+  GSource *wake;            /* drains the rings; armed from the video threads */
+  Ring *video_packets;
+  Ring *requests;
+  guint8 packet[RTP_HEADER + VIDEO_SLOT_BYTES];  /* scratch for outgoing RTP (media thread) */
+  GHashTable *muted;        /* seat ids muted by the operator (media thread) */
+  char *pinned;             /* seat id (media thread) */
+  char *floor;              /* seat id holding the floor: the main tile stays theirs (media thread) */
+  McuMixTalkingFunc on_talking;
+  gpointer on_talking_data;
+};
+
+void
+mcu_mix_config_init (McuMixConfig *config)
+{
+  memset (config, 0, sizeof *config);
+  mcu_audio_mixer_config_init (&config->audio);
+  mcu_video_mixer_config_init (&config->video);
+  config->start_tier = config->video.n_tiers > 1 ? 1 : 0;
+}
+
+static void
+write_rtp_header (guint8 *packet, gboolean marker, guint32 ts)
+{
+  /* Payload type, sequence number and SSRC are stamped by the session's RTP layer. */
+  packet[0] = 0x80;
+  packet[1] = marker ? 0x80 : 0x00;
+  packet[2] = packet[3] = 0;
+  packet[4] = ts >> 24;
+  packet[5] = ts >> 16;
+  packet[6] = ts >> 8;
+  packet[7] = ts;
+  memset (packet + 8, 0, 4);
+}
+
+/* ---- audio (media thread) --------------------------------------------------------------------- */
+
+static void
+deliver_audio (McuAudioSite *audio_site, const guint8 *opus, gsize len, guint32 rtp_ts, gint64 wallclock_us,
+               gpointer user_data)
+{
+  McuMix *mix = user_data;
+  MixSite *site = g_hash_table_lookup (mix->sites, GUINT_TO_POINTER (mcu_audio_site_get_id (audio_site)));
+
+  if (site == NULL || len > VIDEO_SLOT_BYTES)
+    return;
+  write_rtp_header (mix->packet, FALSE, rtp_ts + site->audio_ts_offset);
+  memcpy (mix->packet + RTP_HEADER, opus, len);
+  mcu_session_send (site->session, MCU_MEDIA_AUDIO, mix->packet, RTP_HEADER + len);
+}
+
+static void
+on_talking (guint site_id, gboolean talking, gpointer user_data)
+{
+  McuMix *mix = user_data;
+  MixSite *site = g_hash_table_lookup (mix->sites, GUINT_TO_POINTER (site_id));
+
+  if (talking && mix->floor == NULL)
+    mcu_video_mixer_set_main_talker (mix->video, site_id);
+  if (site != NULL && mix->on_talking != NULL)
+    mix->on_talking (mcu_session_get_site_id (site->session), talking, mix->on_talking_data);
+}
+
+static gboolean
+on_audio_timer (gpointer user_data)
+{
+  McuMix *mix = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* One tick per 20 ms of wall time; after a long stall, catch up at most 5 frames and resync. */
+  if (now - mix->next_tick_us > 5 * AUDIO_TICK_US)
+    mix->next_tick_us = now - 5 * AUDIO_TICK_US;
+  while (mix->next_tick_us <= now) {
+    mcu_audio_mixer_tick (mix->audio, mix->next_tick_us);
+    mix->next_tick_us += AUDIO_TICK_US;
+  }
+  g_source_set_ready_time (mix->audio_timer, mix->next_tick_us);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- video: from the video threads ------------------------------------------------------------ */
+
+static void
+on_video_packet (guint tier, const guint8 *payload, gsize len, guint32 rtp_ts, gboolean marker, gboolean keyframe,
+                 gpointer user_data)
+{
+  McuMix *mix = user_data;
+  VideoPacket packet = { .tier = tier, .marker = marker, .len = len, .rtp_ts = rtp_ts };
+
+  if (len > VIDEO_SLOT_BYTES)
+    return;
+  memcpy (packet.payload, payload, len);
+  ring_push (mix->video_packets, &packet);
+  g_source_set_ready_time (mix->wake, 0);
+}
+
+static void
+post_request (McuMix *mix, RequestKind kind, guint site_id, guint value)
+{
+  Request request = { kind, site_id, value };
+
+  ring_push (mix->requests, &request);
+  g_source_set_ready_time (mix->wake, 0);
+}
+
+static void
+on_request_keyframe (guint site_id, gboolean content, gpointer user_data)
+{
+  post_request (user_data, content ? REQUEST_CONTENT_KEYFRAME : REQUEST_KEYFRAME, site_id, 0);
+}
+
+static void
+on_sender_bitrate (guint site_id, guint bps, gpointer user_data)
+{
+  post_request (user_data, REQUEST_BITRATE, site_id, bps);
+}
+
+/* ---- video: on the media thread --------------------------------------------------------------- */
+
+static void
+send_video (McuMix *mix, const VideoPacket *packet)
+{
+  GPtrArray *receivers = mix->tier_sites[packet->tier];
+
+  memcpy (mix->packet + RTP_HEADER, packet->payload, packet->len);
+  for (guint i = 0; i < receivers->len; i++) {
+    MixSite *site = g_ptr_array_index (receivers, i);
+    write_rtp_header (mix->packet, packet->marker, packet->rtp_ts + site->video_ts_offset);
+    mcu_session_send (site->session, MCU_MEDIA_VIDEO, mix->packet, RTP_HEADER + packet->len);
+  }
+}
+
+static void
+handle_request (McuMix *mix, const Request *request)
+{
+  MixSite *site = g_hash_table_lookup (mix->sites, GUINT_TO_POINTER (request->site_id));
+
+  if (site == NULL)
+    return;
+  switch (request->kind) {
+    case REQUEST_KEYFRAME:
+      mcu_session_request_keyframe (site->session, MCU_MEDIA_VIDEO);
+      break;
+    case REQUEST_CONTENT_KEYFRAME:
+      mcu_session_request_keyframe (site->session, MCU_MEDIA_CONTENT);
+      break;
+    case REQUEST_BITRATE:
+      mcu_session_set_remb (site->session, request->value);
+      break;
+  }
+}
+
+static gboolean
+on_wake (gpointer user_data)
+{
+  McuMix *mix = user_data;
+  VideoPacket packet;
+  Request request;
+
+  g_source_set_ready_time (mix->wake, -1);
+  while (ring_pop (mix->requests, &request))
+    handle_request (mix, &request);
+  while (ring_pop (mix->video_packets, &packet))
+    send_video (mix, &packet);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+move_to_tier (McuMix *mix, MixSite *site, guint tier)
+{
+  g_ptr_array_remove_fast (mix->tier_sites[site->tier], site);
+  mcu_video_mixer_set_tier_active (mix->video, site->tier, mix->tier_sites[site->tier]->len > 0);
+  site->tier = tier;
+  site->clean_checks = 0;
+  g_ptr_array_add (mix->tier_sites[tier], site);
+  mcu_video_mixer_set_tier_active (mix->video, tier, TRUE);
+  /* The receiver's decoder cannot continue another tier's stream: start it with a key frame. */
+  mcu_video_mixer_request_keyframe (mix->video, tier);
+}
+
+/* Once a second: each receiver's tier follows the loss it reports on our video. */
+static gboolean
+on_tier_timer (gpointer user_data)
+{
+  McuMix *mix = user_data;
+  GHashTableIter iter;
+  MixSite *site;
+  McuSessionStats stats;
+
+  g_hash_table_iter_init (&iter, mix->sites);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site)) {
+    mcu_session_get_stats (site->session, &stats);
+    double loss = stats.rtp.send[MCU_MEDIA_VIDEO].remote_fraction_lost;
+    mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);
+    if (loss > LOSS_DOWN && site->tier + 1 < mix->n_tiers) {
+      g_message ("site %s: %.0f %% loss on the composite, down to tier %u",
+                 mcu_session_get_site_id (site->session), loss * 100, site->tier + 1);
+      move_to_tier (mix, site, site->tier + 1);
+    } else if (loss < LOSS_UP && site->tier > 0 && ++site->clean_checks >= TIER_UP_CHECKS) {
+      g_message ("site %s: clean link, up to tier %u", mcu_session_get_site_id (site->session), site->tier - 1);
+      move_to_tier (mix, site, site->tier - 1);
+    } else if (loss >= LOSS_UP) {
+      site->clean_checks = 0;
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- sessions (media thread) ------------------------------------------------------------------ */
+
+static void
+mix_attach (McuSession *session, gpointer user_data)
+{
+  McuMix *mix = user_data;
+  MixSite *site = g_new0 (MixSite, 1);
+  g_autoptr (GError) error = NULL;
+
+  site->mix = mix;
+  site->session = mcu_session_ref (session);
+  site->id = ++mix->next_id;
+  site->audio_ts_offset = g_random_int ();
+  site->video_ts_offset = g_random_int ();
+  site->audio = mcu_audio_mixer_add_site (mix->audio, site->id);
+  site->video = mcu_video_mixer_add_site (mix->video, site->id, mcu_session_get_site_name (session), &error);
+  if (site->video == NULL)
+    g_warning ("site %s: no video tile: %s", mcu_session_get_site_id (session), error->message);
+  site->tier = MIN (mix->start_tier, mix->n_tiers - 1);
+  g_ptr_array_add (mix->tier_sites[site->tier], site);
+  mcu_video_mixer_set_tier_active (mix->video, site->tier, TRUE);
+  mcu_video_mixer_request_keyframe (mix->video, site->tier);
+  g_hash_table_insert (mix->sites, GUINT_TO_POINTER (site->id), site);
+  mcu_session_set_media_data (session, site);
+  if (g_hash_table_contains (mix->muted, mcu_session_get_site_id (session)))
+    mcu_audio_site_set_muted (site->audio, TRUE, FALSE);
+  if (g_strcmp0 (mix->pinned, mcu_session_get_site_id (session)) == 0)
+    mcu_video_mixer_pin (mix->video, site->id);
+  if (g_strcmp0 (mix->floor, mcu_session_get_site_id (session)) == 0)
+    mcu_video_mixer_set_main_talker (mix->video, site->id);
+}
+
+static void
+mix_detach (McuSession *session, gpointer user_data)
+{
+  McuMix *mix = user_data;
+  MixSite *site = mcu_session_get_media_data (session);
+
+  if (site == NULL)
+    return;
+  mcu_session_set_media_data (session, NULL);
+  g_hash_table_remove (mix->sites, GUINT_TO_POINTER (site->id));
+  g_ptr_array_remove_fast (mix->tier_sites[site->tier], site);
+  mcu_video_mixer_set_tier_active (mix->video, site->tier, mix->tier_sites[site->tier]->len > 0);
+  mcu_audio_mixer_remove_site (mix->audio, site->audio);
+  if (site->video != NULL)
+    mcu_video_mixer_remove_site (mix->video, site->video);
+  mcu_session_unref (site->session);
+  g_free (site);
+}
+
+static void
+mix_media (McuSession *session, McuMediaKind kind, guint8 *packet, gsize len, const McuRtpInfo *info,
+           gpointer user_data)
+{
+  MixSite *site = mcu_session_get_media_data (session);
+  const guint8 *payload = packet + info->payload_offset;
+
+  if (site == NULL)
+    return;
+  switch (kind) {
+    case MCU_MEDIA_AUDIO:
+      mcu_audio_site_push (site->audio, payload, info->payload_len, info->seq, info->ts, info->audio_level,
+                           info->arrival_us);
+      break;
+    case MCU_MEDIA_VIDEO:
+      if (site->video != NULL)
+        mcu_video_site_push_rtp (site->video, payload, info->payload_len, info->seq, info->ts, info->marker,
+                                 info->arrival_us);
+      break;
+    case MCU_MEDIA_CONTENT:
+      if (site->video != NULL)
+        mcu_video_site_push_content_rtp (site->video, payload, info->payload_len, info->seq, info->ts,
+                                         info->marker, info->arrival_us);
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+mix_keyframe_request (McuSession *session, McuMediaKind kind, gpointer user_data)
+{
+  McuMix *mix = user_data;
+  MixSite *site = mcu_session_get_media_data (session);
+
+  if (site != NULL && kind != MCU_MEDIA_AUDIO)
+    mcu_video_mixer_request_keyframe (mix->video, site->tier);
+}
+
+static const McuSessionMedia mix_handlers = {
+  .on_attach = mix_attach,
+  .on_detach = mix_detach,
+  .on_media = mix_media,
+  .on_keyframe_request = mix_keyframe_request,
+};
+
+const McuSessionMedia *
+mcu_mix_media (void)
+{
+  return &mix_handlers;
+}
+
+/* ---- moderation: control thread → media thread ----------------------------------------------- */
+
+typedef enum { COMMAND_MUTE, COMMAND_UNMUTE, COMMAND_FLOOR, COMMAND_PIN } CommandKind;
+
+typedef struct {
+  McuMix *mix;
+  CommandKind kind;
+  char *site_id;   /* NULL: unpin */
+} Command;
+
+static void
+command_free (gpointer data)
+{
+  Command *command = data;
+
+  g_free (command->site_id);
+  g_free (command);
+}
+
+static MixSite *
+find_site (McuMix *mix, const char *site_id)
+{
+  GHashTableIter iter;
+  MixSite *site;
+
+  g_hash_table_iter_init (&iter, mix->sites);
+  while (site_id != NULL && g_hash_table_iter_next (&iter, NULL, (gpointer *) &site))
+    if (g_str_equal (mcu_session_get_site_id (site->session), site_id))
+      return site;
+  return NULL;
+}
+
+static gboolean
+run_command (gpointer data)
+{
+  Command *command = data;
+  McuMix *mix = command->mix;
+  MixSite *site = find_site (mix, command->site_id);
+
+  switch (command->kind) {
+    case COMMAND_MUTE:
+    case COMMAND_UNMUTE:
+      if (command->kind == COMMAND_MUTE)
+        g_hash_table_add (mix->muted, g_strdup (command->site_id));
+      else
+        g_hash_table_remove (mix->muted, command->site_id);
+      if (site != NULL)
+        mcu_audio_site_set_muted (site->audio, command->kind == COMMAND_MUTE, FALSE);
+      break;
+    case COMMAND_FLOOR:
+      g_free (mix->floor);
+      mix->floor = g_strdup (command->site_id);
+      if (site != NULL)
+        mcu_video_mixer_set_main_talker (mix->video, site->id);
+      break;
+    case COMMAND_PIN:
+      if (mix->pinned != NULL) {
+        MixSite *old = find_site (mix, mix->pinned);
+        if (old != NULL)
+          mcu_video_mixer_unpin (mix->video, old->id);
+      }
+      g_free (mix->pinned);
+      mix->pinned = g_strdup (command->site_id);
+      if (site != NULL)
+        mcu_video_mixer_pin (mix->video, site->id);
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_command (McuMix *mix, CommandKind kind, const char *site_id)
+{
+  Command *command = g_new0 (Command, 1);
+
+  command->mix = mix;
+  command->kind = kind;
+  command->site_id = g_strdup (site_id);
+  g_main_context_invoke_full (mix->context, G_PRIORITY_DEFAULT, run_command, command, command_free);
+}
+
+void
+mcu_mix_set_muted (McuMix *mix, const char *site_id, gboolean muted)
+{
+  post_command (mix, muted ? COMMAND_MUTE : COMMAND_UNMUTE, site_id);
+}
+
+void
+mcu_mix_set_floor (McuMix *mix, const char *site_id)
+{
+  if (site_id != NULL)
+    post_command (mix, COMMAND_UNMUTE, site_id);
+  post_command (mix, COMMAND_FLOOR, site_id);
+}
+
+void
+mcu_mix_set_pin (McuMix *mix, const char *site_id)
+{
+  post_command (mix, COMMAND_PIN, site_id);
+}
+
+gboolean
+mcu_mix_set_layout (McuMix *mix, const char *layout)
+{
+  McuVideoLayoutKind kind;
+
+  /* The video mixer's controls take its own lock: no need to cross to the media thread. */
+  if (!mcu_video_layout_parse (layout, &kind))
+    return FALSE;
+  mcu_video_mixer_set_layout (mix->video, kind);
+  return TRUE;
+}
+
+/* ---- life ------------------------------------------------------------------------------------- */
+
+static gboolean
+ready_time_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs ready_time_funcs = { .dispatch = ready_time_dispatch };
+
+static GSource *
+attach_source (McuMix *mix, GSourceFunc func, gint64 ready_time)
+{
+  GSource *source = g_source_new (&ready_time_funcs, sizeof (GSource));
+
+  g_source_set_callback (source, func, mix, NULL);
+  g_source_set_ready_time (source, ready_time);
+  g_source_attach (source, mix->context);
+  return source;
+}
+
+McuMix *
+mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **error)
+{
+  McuAudioMixerCallbacks audio_callbacks = { .deliver = deliver_audio, .on_talking = on_talking };
+  McuVideoMixerCallbacks video_callbacks = {
+    .on_packet = on_video_packet,
+    .request_keyframe = on_request_keyframe,
+    .sender_bitrate = on_sender_bitrate,
+  };
+  McuMix *mix = g_new0 (McuMix, 1);
+
+  mix->context = g_main_context_ref (media_context);
+  mix->n_tiers = MAX (config->video.n_tiers, 1);
+  mix->start_tier = config->start_tier;
+  mix->sites = g_hash_table_new (NULL, NULL);
+  mix->muted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  mix->on_talking = config->on_talking;
+  mix->on_talking_data = config->on_talking_data;
+  for (guint i = 0; i < MCU_VIDEO_MAX_TIERS; i++)
+    mix->tier_sites[i] = g_ptr_array_new ();
+  mix->video_packets = ring_new (sizeof (VideoPacket), VIDEO_RING_SLOTS);
+  mix->requests = ring_new (sizeof (Request), REQUEST_RING_SLOTS);
+  mix->audio = mcu_audio_mixer_new (&config->audio, &audio_callbacks, mix, error);
+  if (mix->audio == NULL)
+    goto fail;
+  mix->video = mcu_video_mixer_new (&config->video, &video_callbacks, mix, error);
+  if (mix->video == NULL || !mcu_video_mixer_start (mix->video, error))
+    goto fail;
+  mix->next_tick_us = g_get_monotonic_time () + AUDIO_TICK_US;
+  mix->audio_timer = attach_source (mix, on_audio_timer, mix->next_tick_us);
+  mix->tier_timer = g_timeout_source_new (TIER_CHECK_US / 1000);
+  g_source_set_callback (mix->tier_timer, on_tier_timer, mix, NULL);
+  g_source_attach (mix->tier_timer, mix->context);
+  mix->wake = attach_source (mix, on_wake, -1);
+  return mix;
+
+fail:
+  mcu_mix_free (mix);
+  return NULL;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+void
+mcu_mix_free (McuMix *mix)
+{
+  /* The media thread has stopped: no handler or timer runs any more. Stop the video threads first
+   * so nothing writes into the rings while they are freed. */
+  g_clear_pointer (&mix->video, mcu_video_mixer_free);
+  destroy_source (&mix->audio_timer);
+  destroy_source (&mix->tier_timer);
+  destroy_source (&mix->wake);
+  g_clear_pointer (&mix->audio, mcu_audio_mixer_free);
+  GHashTableIter iter;
+  MixSite *site;
+  g_hash_table_iter_init (&iter, mix->sites);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site)) {
+    mcu_session_set_media_data (site->session, NULL);
+    mcu_session_unref (site->session);
+    g_free (site);
+  }
+  g_hash_table_unref (mix->sites);
+  g_hash_table_unref (mix->muted);
+  g_free (mix->pinned);
+  g_free (mix->floor);
+  for (guint i = 0; i < MCU_VIDEO_MAX_TIERS; i++)
+    g_ptr_array_unref (mix->tier_sites[i]);
+  ring_free (mix->video_packets);
+  ring_free (mix->requests);
+  g_main_context_unref (mix->context);
+  g_free (mix);
+}

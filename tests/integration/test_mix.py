@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""A mixed meeting with real peers (GStreamer webrtcbin sites), judged by what each site decodes:
+frequency analysis of the audio it hears and the colours of the composite it sees.
+
+1. Red (440 Hz, muted by the operator before it joins), blue (660 Hz), green (880 Hz) and a silent
+   white listener: the listener hears blue and green and never red; a talker never hears its own tone;
+   the muted site still hears the others. The operator then sets layout 1+5 and gives blue the floor:
+   the listener sees blue in the main tile and the other colours in small tiles.
+2. Five talkers of decreasing loudness and a listener, N = 3: only the three loudest are heard."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mcutest  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ADMIN = "mix-test-admin-token"
+CONFIG = f"""
+[server]
+admin-token = {ADMIN}
+[room meet]
+mode = mix
+guests = true
+""" + "".join(f"[site {c}]\nroom = meet\nname = Site {c}\ntoken = token-{c}-0123\n" for c in
+              ("red", "blue", "green", "white"))
+HEARD, SILENT = 0.01, 0.002
+COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255)}
+
+
+def api(base, method, path, body=None):
+    req = urllib.request.Request(base + path.lstrip("/"), method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Bearer " + ADMIN, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def start_site(base, name, freq, volume, seconds, linger, token=None, pattern="smpte"):
+    argv = ["/usr/bin/python3", os.path.join(HERE, "whip_gst.py"), "--base", base, "--room", "meet",
+            "--name", name, "--pattern", pattern, "--freq", str(freq), "--volume", str(volume),
+            "--seconds", str(seconds), "--linger", str(linger), "--probe", "440,550,660,770,880",
+            "--width", "320", "--height", "180"]
+    if token:
+        argv += ["--token", token]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def finish(name, proc):
+    out, _ = proc.communicate(timeout=120)
+    try:
+        result = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        mcutest.expect(False, f"{name}: no result (exit {proc.returncode}): {out[-500:]}")
+    mcutest.expect(not result.get("error"), f"{name}: {result.get('error')}")
+    mcutest.expect(result["video_frames"] > 50, f"{name}: decoded the composite ({result['video_frames']} frames)")
+    print(f"{name}: tones {result.get('tones')}")
+    return result
+
+
+def wait_connected(base, n, deadline_s=30):
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        sites = api(base, "GET", "/api/rooms/meet").get("sites", [])
+        if sum(1 for s in sites if s.get("connected")) >= n:
+            return
+        time.sleep(0.2)   # polling the roster, bounded by the deadline
+    mcutest.expect(False, f"{n} sites connected within {deadline_s} s")
+
+
+def colour_of(cell):
+    for name, ref in COLOURS.items():
+        if all(abs(a - b) < 60 for a, b in zip(cell, ref)):
+            return name
+    return None
+
+
+def hears(result, freq):
+    return result["tones"][str(freq)]
+
+
+def phase_mute_floor(base):
+    api(base, "POST", "/api/rooms/meet/sites/red/mute")
+    sites = {c: start_site(base, c, f, 0.0 if c == "white" else 0.3, 14, 6, token=f"token-{c}-0123", pattern=c)
+             for c, f in (("red", 440), ("blue", 660), ("green", 880), ("white", 330))}
+    wait_connected(base, 4)
+    api(base, "POST", "/api/rooms/meet/layout", {"layout": "1+5"})
+    api(base, "POST", "/api/rooms/meet/sites/blue/floor")
+    results = {c: finish(c, p) for c, p in sites.items()}
+
+    white, red, blue, green = (results[c] for c in ("white", "red", "blue", "green"))
+    mcutest.expect(hears(white, 660) > HEARD and hears(white, 880) > HEARD, f"the listener hears blue and green")
+    for name, r in results.items():
+        mcutest.expect(hears(r, 440) < SILENT, f"{name}: the muted red site's tone never appears")
+    mcutest.expect(hears(blue, 660) < SILENT and hears(blue, 880) > HEARD, "blue hears green, not itself")
+    mcutest.expect(hears(green, 880) < SILENT and hears(green, 660) > HEARD, "green hears blue, not itself")
+    mcutest.expect(hears(red, 660) > HEARD and hears(red, 880) > HEARD, "the muted site still hears the meeting")
+
+    grid = white["grid"]
+    main = colour_of(grid[3][5])
+    mcutest.expect(main == "blue", f"blue holds the floor in the main tile of 1+5: main is {main}")
+    small = {colour_of(grid[y][x]) for y in (1, 4, 7) for x in (1, 4, 7, 12, 13, 14)}
+    mcutest.expect({"red", "green", "white"} <= small, f"the other sites are in small tiles: {small}")
+
+
+def phase_loudest(base):
+    volumes = {440: 0.5, 550: 0.4, 660: 0.3, 770: 0.05, 880: 0.03}
+    sites = {f: start_site(base, f"t{f}", f, v, 12, 6) for f, v in volumes.items()}
+    sites["listener"] = start_site(base, "listener", 330, 0.0, 10, 6)
+    results = {str(k): finish(str(k), p) for k, p in sites.items()}
+    listener = results["listener"]
+    for f in (440, 550, 660):
+        mcutest.expect(hears(listener, f) > HEARD, f"the listener hears the loud talker at {f} Hz")
+    for f in (770, 880):
+        mcutest.expect(hears(listener, f) < SILENT, f"with N = 3 the quiet talker at {f} Hz is not mixed")
+
+
+def main():
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+        f.write(CONFIG)
+    try:
+        with mcutest.Mcu(config=f.name) as mcu:
+            phase_mute_floor(mcu.url)
+            phase_loudest(mcu.url)
+            mcutest.expect(mcu.stop() == 0, "clean stop")
+    finally:
+        os.unlink(f.name)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
