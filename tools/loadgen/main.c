@@ -23,6 +23,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "site.h"
@@ -31,6 +32,7 @@
 
 typedef struct {
   char *url, *room, *output, *ice_address, *dump_video;
+  gboolean janus, audio_only;
   int sites, talkers, duration, decode, seed, video_kbps, join_timeout;
   double join_rate, loss_out, loss_in;
 } Options;
@@ -338,6 +340,9 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
     { "dump-video", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_video,
       "write the VP8 RTP payloads every site sends (variant 0) to FILE and exit (for tools/bench's "
       "GStreamer comparison): per packet u32 frame, u8 marker, u16 length (big endian), payload", "FILE" },
+    { "janus", 0, 0, G_OPTION_ARG_NONE, &opt->janus,
+      "--url is Janus's HTTP API (http://host:port/janus), --room an AudioBridge room number; audio only", NULL },
+    { "audio-only", 0, 0, G_OPTION_ARG_NONE, &opt->audio_only, "send no video", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt->output, "write the JSON summary here", "FILE" },
     { NULL },
   };
@@ -385,6 +390,11 @@ setup (Loadgen *lg, GError **error)
   shared->context = g_main_context_default ();
   shared->http = soup_session_new_with_options ("max-conns", 64, "max-conns-per-host", 64, "timeout", 15, NULL);
   shared->whip_url = g_strdup_printf ("%swhip/%s", base, opt->room ? opt->room : "demo");
+  shared->audio_only = opt->audio_only || opt->janus;
+  if (opt->janus) {
+    shared->janus_url = g_strndup (base, strlen (base) - 1);
+    shared->janus_room = g_strdup (opt->room ? opt->room : "1234");
+  }
   shared->loss_out = opt->loss_out / 100.0;
   shared->loss_in = opt->loss_in / 100.0;
   for (guint k = 0; k < 2; k++)
@@ -422,6 +432,8 @@ teardown (Loadgen *lg)
   g_clear_object (&shared->http);
   mcu_peer_config_clear (&shared->peer_config);
   g_free (shared->whip_url);
+  g_free (shared->janus_url);
+  g_free (shared->janus_room);
   g_free (lg->opt.url);
   g_free (lg->opt.room);
   g_free (lg->opt.output);

@@ -25,6 +25,7 @@
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 
+#include "janus.h"
 #include "media/vp8-depay.h"
 #include "sdp/sdp.h"
 
@@ -253,7 +254,7 @@ loadgen_site_send_audio (LoadgenSite *site, gint64 now_us)
 void
 loadgen_site_send_video (LoadgenSite *site, gint64 now_us)
 {
-  if (!site->connected || site->leaving)
+  if (!site->connected || site->leaving || site->video_pt == 0 || site->shared->audio_only)
     return;
   GArray *frame = site->video->frames[site->video_pos];
   guint32 ts = site->video_ts0 + (guint32) (site->video_ticks * 3600);
@@ -395,6 +396,57 @@ on_answer (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+on_janus_answer (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  LoadgenSite *site = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *answer = loadgen_janus_join_finish (result, &site->location, &error);
+
+  if (answer == NULL) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      fail (site, "Janus join: %s", error->message);
+    return;
+  }
+  site->stats.whip_ms = (g_get_monotonic_time () - site->post_us) / 1000.0;
+  if (!apply_answer (site, answer, strlen (answer), &error))
+    fail (site, "Janus answer: %s", error->message);
+}
+
+/* Janus answers an actpass offer with setup:active (it wants to be the DTLS client); our CLIENT peer
+ * is the DTLS client, so Janus gets an offer that says so. */
+static void
+janus_join (LoadgenSite *site, const char *offer)
+{
+  site->post_us = g_get_monotonic_time ();
+  loadgen_janus_join (site->shared->http, site->shared->janus_url, site->shared->janus_room, site->name, offer,
+                      site->cancellable, on_janus_answer, site);
+}
+
+/* The offer as sent: audio only rejects the video m-line (port 0, out of the BUNDLE group) so the
+ * server neither composes nor encodes video for us; Janus gets setup:active. Re-parsed so that
+ * mcu_sdp_read_answer () checks the answer against what was really sent. */
+static char *
+offer_text (LoadgenSite *site)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autofree char *built = mcu_sdp_to_string (site->offer);
+
+  g_string_assign (text, built);
+  if (site->shared->audio_only) {
+    g_string_replace (text, "a=group:BUNDLE 0 1\r\n", "a=group:BUNDLE 0\r\n", 1);
+    g_string_replace (text, "m=video 9 ", "m=video 0 ", 1);
+  }
+  if (site->shared->janus_url != NULL)
+    g_string_replace (text, "a=setup:actpass", "a=setup:active", 0);
+  McuSdp *parsed = mcu_sdp_parse (text->str, (gssize) text->len, NULL);
+  if (parsed != NULL) {
+    mcu_sdp_unref (site->offer);
+    site->offer = parsed;
+  }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
 post_offer (LoadgenSite *site)
 {
   const char *ufrag, *pwd;
@@ -413,7 +465,11 @@ post_offer (LoadgenSite *site)
     .cname = site->name, .stream_id = site->name,
   };
   site->offer = mcu_sdp_offer (&local, FALSE);
-  g_autofree char *text = mcu_sdp_to_string (site->offer);
+  g_autofree char *text = offer_text (site);
+  if (site->shared->janus_url != NULL) {
+    janus_join (site, text);
+    return;
+  }
   g_autofree char *url = g_strdup_printf ("%s?name=%s", site->shared->whip_url, site->name);
   g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
   if (msg == NULL) {
@@ -505,6 +561,10 @@ loadgen_site_leave (LoadgenSite *site, GSourceFunc done, gpointer data)
   g_cancellable_cancel (site->cancellable);
   if (site->location == NULL) {
     finish_leave (site);
+    return;
+  }
+  if (site->shared->janus_url != NULL) {
+    loadgen_janus_leave (site->shared->http, site->location, on_deleted, site);
     return;
   }
   g_autoptr (SoupMessage) msg = soup_message_new ("DELETE", site->location);

@@ -31,6 +31,8 @@ typedef struct {
   LoadgenVideoSequence *video;      /* n_video variants */
   guint n_video;
   double loss_out, loss_in;         /* 0-1 */
+  char *janus_url, *janus_room;     /* join a Janus AudioBridge instead of WHIP (NULL = WHIP) */
+  gboolean audio_only;              /* send no video */
   /* Latency samples (µs) from send to the same packet (echo) coming back; fixed storage. */
   gint64 *latency[2];               /* audio, video */
   guint n_latency[2];
