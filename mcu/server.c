@@ -25,6 +25,7 @@ struct _McuServer {
   gint64 started_us;
   McuCertificate *certificate;
   McuPeerConfig peer_config;
+  McuMixConfig mix_config;
   GHashTable *rooms;   /* id → McuRoom */
   char *state_path;    /* NULL: nothing persisted */
   McuApiEvents *events;
@@ -147,6 +148,7 @@ mcu_server_new (McuConfig *config, const char *http_address, GError **error)
     return NULL;
   gboolean loopback = g_inet_address_get_is_loopback (g_inet_socket_address_get_address (inet));
   if (!load_peer_config (server, loopback, error) || !load_certificate (server, error) ||
+      !mcu_mix_config_load (&server->mix_config, config, error) ||
       !load_rooms (server, error))
     return NULL;
   server->state_path = mcu_store_path_for (config);
@@ -271,4 +273,10 @@ mcu_server_save_state (McuServer *server, GError **error)
     return TRUE;
   g_autoptr (GPtrArray) rooms = mcu_server_list_rooms (server);
   return mcu_store_save (server->state_path, rooms, error);
+}
+
+const McuMixConfig *
+mcu_server_get_mix_config (McuServer *server)
+{
+  return &server->mix_config;
 }

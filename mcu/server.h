@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "transport/cert.h"
 #include "transport/peer.h"
+#include "conference/mix.h"
 
 G_BEGIN_DECLS
 
@@ -39,5 +40,7 @@ GPtrArray *mcu_server_list_rooms (McuServer *server);
 /* Writes the state file (API-created rooms, API-added sites); TRUE when there is none to write. */
 gboolean mcu_server_save_state (McuServer *server, GError **error);
 gint64 mcu_server_get_seat_grace_us (McuServer *server);
+/* The mixers' settings from [audio] and [video], for rooms made after start. (transfer none) */
+const McuMixConfig *mcu_server_get_mix_config (McuServer *server);
 
 G_END_DECLS

@@ -334,7 +334,8 @@ handle_create (McuRequest *request, gpointer user_data)
 {
   McuServer *server = user_data;
   g_autoptr (GError) error = NULL;
-  McuRoomSettings settings = { .mode = MCU_ROOM_MIX, .grace_us = mcu_server_get_seat_grace_us (server) };
+  McuRoomSettings settings = { .mode = MCU_ROOM_MIX, .grace_us = mcu_server_get_seat_grace_us (server),
+                               .mix = mcu_server_get_mix_config (server) };
 
   if (!mcu_api_check_admin (server, request->msg, FALSE))
     return;

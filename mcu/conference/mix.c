@@ -15,6 +15,7 @@
 
 #include "mix.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define RTP_HEADER 12
@@ -148,6 +149,46 @@ mcu_mix_config_init (McuMixConfig *config)
   mcu_audio_mixer_config_init (&config->audio);
   mcu_video_mixer_config_init (&config->video);
   config->start_tier = config->video.n_tiers > 1 ? 1 : 0;
+}
+
+/* "1280x720@25:1200000" → a tier; FALSE when it does not read so. */
+static gboolean
+parse_tier (const char *text, McuVideoTierConfig *tier)
+{
+  char tail = 0;
+
+  return sscanf (text, " %dx%d@%u:%u %c", &tier->width, &tier->height, &tier->fps, &tier->bitrate_bps, &tail) == 4 &&
+         tier->width >= 64 && tier->width <= 1920 && tier->height >= 64 && tier->height <= 1080 &&
+         tier->width % 2 == 0 && tier->height % 2 == 0 && tier->fps >= 1 && tier->fps <= 30 &&
+         tier->bitrate_bps >= 30000 && tier->bitrate_bps <= 8000000;
+}
+
+gboolean
+mcu_mix_config_load (McuMixConfig *config, McuConfig *source, GError **error)
+{
+  g_auto (GStrv) tiers = g_strsplit (mcu_config_get_string (source, "video", "tiers"), ",", -1);
+  guint n = 0;
+
+  mcu_mix_config_init (config);
+  config->audio.talkers = mcu_config_get_int (source, "audio", "talkers");
+  config->audio.noise_floor_dbov = mcu_config_get_double (source, "audio", "noise-floor");
+  config->audio.hangover_ms = mcu_config_get_int (source, "audio", "hangover-ms");
+  config->audio.bitrate = mcu_config_get_int (source, "audio", "bitrate");
+  config->video.encoder.cpu_used = mcu_config_get_int (source, "video", "cpu-used");
+  config->video.talker_hold_ms = mcu_config_get_int (source, "video", "talker-hold-ms");
+  config->video.rotation_interval_s = mcu_config_get_int (source, "video", "rotation-interval");
+  for (guint i = 0; tiers[i] != NULL; i++) {
+    if (n == MCU_VIDEO_MAX_TIERS || !parse_tier (tiers[i], &config->video.tiers[n++])) {
+      g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
+                   "%s:%u: key 'tiers' needs 1 to %d sizes written WIDTHxHEIGHT@FPS:BITRATE (even sizes, "
+                   "64x64 to 1920x1080, 1-30 fps), not '%s'", mcu_config_get_origin (source),
+                   mcu_config_get_line (source, "video", "tiers"), MCU_VIDEO_MAX_TIERS, g_strstrip (tiers[i]));
+      return FALSE;
+    }
+  }
+  config->video.n_tiers = n;
+  config->start_tier = MIN ((guint) mcu_config_get_int (source, "video", "start-tier"), n - 1);
+  return TRUE;
 }
 
 static void

@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include "config.h"
 #include "conference/session.h"
 #include "media/audio-mixer.h"
 #include "media/video-mixer.h"
@@ -32,6 +33,8 @@ typedef struct {
 } McuMixConfig;
 
 void mcu_mix_config_init (McuMixConfig *config);
+/* Defaults overridden by [audio] and [video] of @source; errors name the file, line and key. */
+gboolean mcu_mix_config_load (McuMixConfig *config, McuConfig *source, GError **error);
 
 /* (transfer full). Starts the audio tick on @media_context and the video threads. */
 McuMix *mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **error);

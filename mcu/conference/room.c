@@ -191,11 +191,14 @@ on_seat_event_for_mix (const char *event, JsonObject *data, gpointer user_data)
 }
 
 static gboolean
-start_mix (McuRoom *room, GError **error)
+start_mix (McuRoom *room, const McuMixConfig *settings, GError **error)
 {
   McuMixConfig config;
 
-  mcu_mix_config_init (&config);
+  if (settings != NULL)
+    config = *settings;
+  else
+    mcu_mix_config_init (&config);
   config.on_talking = on_mix_talking;
   config.on_talking_data = room->link;
   room->mix = mcu_mix_new (&config, room->media_context, error);
@@ -230,7 +233,7 @@ mcu_room_new_with_settings (const McuRoomSettings *settings, GError **error)
   g_atomic_ref_count_init (&room->link->rc);
   room->link->room = room;
   room->link->control_context = room->control_context;
-  if (room->mode == MCU_ROOM_MIX && !start_mix (room, error))
+  if (room->mode == MCU_ROOM_MIX && !start_mix (room, settings->mix, error))
     return NULL;
   g_autofree char *thread_name = g_strdup_printf ("room-%.8s", settings->id);
   room->media_thread = g_thread_new (thread_name, media_thread_main, room);
@@ -263,6 +266,10 @@ mcu_room_new (McuConfig *config, const char *name, GError **error)
     return NULL;
   }
   settings.layout = layout;
+  McuMixConfig mix;
+  if (!mcu_mix_config_load (&mix, config, error))
+    return NULL;
+  settings.mix = &mix;
   g_autoptr (McuRoom) room = mcu_room_new_with_settings (&settings, error);
   if (room == NULL || !load_sites (room, config, error))
     return NULL;

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "conference/seats.h"
+#include "conference/mix.h"
 #include "conference/session.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,7 @@ typedef struct {
   const char *layout;      /* NULL = "auto" */
   gint64 grace_us;         /* seat hold after a drop */
   gboolean from_config;    /* FALSE: created through the API (persisted in the state file) */
+  const McuMixConfig *mix; /* mode=mix: the mixers' settings ([audio], [video]); NULL = defaults */
 } McuRoomSettings;
 
 /* (transfer full). Reads [room NAME] (and its [site ID] groups) from @config; starts the room's media

@@ -175,7 +175,7 @@ load_sites (const char *path, McuRoom *room, JsonArray *sites, GError **error)
 }
 
 static McuRoom *
-new_room (const char *path, JsonObject *object, gint64 grace_us, GError **error)
+new_room (const char *path, JsonObject *object, gint64 grace_us, const McuMixConfig *mix, GError **error)
 {
   McuRoomSettings settings = {
     .id = string_member (object, "id"),
@@ -184,6 +184,7 @@ new_room (const char *path, JsonObject *object, gint64 grace_us, GError **error)
     .max_sites = (guint) CLAMP (json_object_get_int_member_with_default (object, "max_sites", 100), 1, 1000),
     .layout = string_member (object, "layout"),
     .grace_us = grace_us,
+    .mix = mix,
   };
 
   if (!mcu_room_parse_mode (string_member (object, "mode"), &settings.mode)) {
@@ -213,7 +214,7 @@ load_room (const char *path, McuServer *server, JsonObject *object, gint64 grace
     return TRUE;
   }
   if (room == NULL) {
-    room = new_room (path, object, grace_us, error);
+    room = new_room (path, object, grace_us, mcu_server_get_mix_config (server), error);
     if (room == NULL || !mcu_server_add_room (server, room, error))
       return FALSE;
   }

@@ -7,7 +7,8 @@ frequency analysis of the audio it hears and the colours of the composite it see
    white listener: the listener hears blue and green and never red; a talker never hears its own tone;
    the muted site still hears the others. The operator then sets layout 1+5 and gives blue the floor:
    the listener sees blue in the main tile and the other colours in small tiles.
-2. Five talkers of decreasing loudness and a listener, N = 3: only the three loudest are heard."""
+2. Five talkers of decreasing loudness and a listener, N = 3: only the three loudest are heard.
+3. A site that also sends slides (a second video) switches the room to the presentation layout."""
 import json
 import os
 import subprocess
@@ -24,13 +25,19 @@ ADMIN = "mix-test-admin-token"
 CONFIG = f"""
 [server]
 admin-token = {ADMIN}
+[video]
+# One small tier keeps six sites and the mcu light enough for a 2-core CI machine.
+tiers = 320x180@15:200000
+start-tier = 0
 [room meet]
 mode = mix
 guests = true
 """ + "".join(f"[site {c}]\nroom = meet\nname = Site {c}\ntoken = token-{c}-0123\n" for c in
               ("red", "blue", "green", "white"))
 HEARD, SILENT = 0.01, 0.002
-COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255)}
+COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255), "white": (255, 255, 255),
+           "yellow": (255, 255, 0)}
+YELLOW = "solid-color foreground-color=0xffffff00"
 
 
 def api(base, method, path, body=None):
@@ -41,13 +48,15 @@ def api(base, method, path, body=None):
         return json.loads(resp.read() or b"{}")
 
 
-def start_site(base, name, freq, volume, seconds, linger, token=None, pattern="smpte"):
+def start_site(base, name, freq, volume, seconds, linger, token=None, pattern="smpte", content=None):
     argv = ["/usr/bin/python3", os.path.join(HERE, "whip_gst.py"), "--base", base, "--room", "meet",
             "--name", name, "--pattern", pattern, "--freq", str(freq), "--volume", str(volume),
             "--seconds", str(seconds), "--linger", str(linger), "--probe", "440,550,660,770,880",
             "--width", "320", "--height", "180"]
     if token:
         argv += ["--token", token]
+    if content:
+        argv += ["--content", content]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
@@ -120,6 +129,19 @@ def phase_loudest(base):
         mcutest.expect(hears(listener, f) < SILENT, f"with N = 3 the quiet talker at {f} Hz is not mixed")
 
 
+def phase_content(base):
+    """A site that sends a second video (slides) puts the room in the presentation layout: the
+    slides fill the large tile, the presenter's camera and the others sit beside them."""
+    presenter = start_site(base, "presenter", 440, 0.3, 12, 6, pattern="green", content=YELLOW)
+    listener = start_site(base, "viewer", 330, 0.0, 10, 6, pattern="white")
+    finish("presenter", presenter)
+    grid = finish("viewer", listener)["grid"]
+    main = colour_of(grid[3][6])
+    mcutest.expect(main == "yellow", f"the slides fill the presentation's large tile: {main}")
+    beside = {colour_of(grid[y][14]) for y in range(9)}
+    mcutest.expect("green" in beside, f"the presenter's camera is beside the slides: {beside}")
+
+
 def main():
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
         f.write(CONFIG)
@@ -127,6 +149,7 @@ def main():
         with mcutest.Mcu(config=f.name) as mcu:
             phase_mute_floor(mcu.url)
             phase_loudest(mcu.url)
+            phase_content(mcu.url)
             mcutest.expect(mcu.stop() == 0, "clean stop")
     finally:
         os.unlink(f.name)

@@ -31,7 +31,7 @@ PATTERNS = {"ball": "ball", "red": "red", "green": "green", "blue": "blue", "whi
 
 class GstSite:
     def __init__(self, base, room, name="gst", token="", pattern="ball", freq=440, seconds=10,
-                 width=640, height=360, volume=0.3, probe_freqs=(), linger=0):
+                 width=640, height=360, volume=0.3, probe_freqs=(), linger=0, content=None):
         self.base, self.room, self.name, self.token = base, room, name, token
         self.seconds = seconds
         self.linger = linger
@@ -50,7 +50,12 @@ class GstSite:
             f"application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000 ! webrtc. "
             f"audiotestsrc is-live=true wave=sine freq={freq} volume={volume} ! audioconvert ! audioresample ! "
             f"queue ! opusenc inband-fec=true ! rtpopuspay pt=111 ! "
-            f"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! webrtc. ")
+            f"application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000 ! webrtc. "
+            + (f"videotestsrc is-live=true pattern={content} ! "
+               f"video/x-raw,width={width},height={height},framerate=10/1 ! videoconvert ! queue ! "
+               f"vp8enc deadline=1 target-bitrate=300000 keyframe-max-dist=20 ! rtpvp8pay pt=98 "
+               f"picture-id-mode=15-bit ! application/x-rtp,media=video,encoding-name=VP8,payload=98,"
+               f"clock-rate=90000 ! webrtc. " if content else ""))
         self.webrtc = self.pipe.get_by_name("webrtc")
         # Not webrtc.get_property("ice-agent").emit("add-local-ip-address", ...): PyGObject drops a
         # reference it does not own on that property and webrtcbin loses its agent. The MCU offers
@@ -169,7 +174,7 @@ class GstSite:
 
     def run(self):
         self.pipe.set_state(Gst.State.PLAYING)
-        GLib.timeout_add_seconds(self.seconds + 15, self._deadline)
+        GLib.timeout_add_seconds(self.seconds + 40, self._deadline)
         self._watch = GLib.timeout_add(200, self._check_done)
         self.t_start = None
         self.loop.run()
@@ -230,12 +235,15 @@ def main():
     p.add_argument("--volume", type=float, default=0.3, help="tone volume (0 = silent site)")
     p.add_argument("--probe", default="", help="comma-separated frequencies to measure in what it hears")
     p.add_argument("--linger", type=int, default=0, help="seconds to stay joined after the summary")
+    p.add_argument("--content", default=None,
+                   help="also send a second video (slides/screen) with this videotestsrc pattern")
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--height", type=int, default=360)
     a = p.parse_args()
     probes = [int(f) for f in a.probe.split(",") if f]
     result = GstSite(a.base, a.room, a.name, a.token, a.pattern, a.freq, a.seconds, volume=a.volume,
-                     probe_freqs=probes, width=a.width, height=a.height, linger=a.linger).run()
+                     probe_freqs=probes, width=a.width, height=a.height, linger=a.linger,
+                     content=a.content).run()
     print(json.dumps(result))
     sys.exit(1 if result["error"] else 0)
 

@@ -2,6 +2,7 @@
 /* Unit tests for McuConfig: parsing, validation messages (file, line, key), defaults, and that the
  * sample configs/mcu.conf documents every key of the schema. */
 #include "config.h"
+#include "conference/mix.h"
 
 #include <string.h>
 
@@ -131,6 +132,34 @@ test_sample_documents_schema (void)
   }
 }
 
+/* The mixers' settings: tiers are read and checked with the line of the key in the message. */
+static void
+test_mix_settings (void)
+{
+  g_autoptr (GError) error = NULL;
+  McuMixConfig mix;
+  g_autoptr (McuConfig) good = load ("[video]\ntiers = 640x360@15:500000, 320x180@10:150000\nstart-tier = 3\n"
+                                     "[audio]\ntalkers = 5\n", &error);
+
+  g_assert_true (mcu_mix_config_load (&mix, good, &error));
+  g_assert_cmpuint (mix.video.n_tiers, ==, 2);
+  g_assert_cmpint (mix.video.tiers[1].width, ==, 320);
+  g_assert_cmpuint (mix.video.tiers[1].fps, ==, 10);
+  g_assert_cmpuint (mix.start_tier, ==, 1);   /* clamped to the tiers there are */
+  g_assert_cmpuint (mix.audio.talkers, ==, 5);
+
+  static const char *bad[] = { "640x360", "640x360@15:500000, junk", "641x360@15:500000", "0x0@1:1",
+                               "a,b,c,d,e", "640x360@15:500000 extra" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree char *text = g_strdup_printf ("\n[video]\ntiers = %s\n", bad[i]);
+    g_autoptr (McuConfig) config = load (text, NULL);
+    g_autoptr (GError) local = NULL;
+    g_assert_false (mcu_mix_config_load (&mix, config, &local));
+    g_assert_error (local, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE);
+    g_assert_nonnull (strstr (local->message, "test.conf:3: key 'tiers'"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -144,5 +173,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/nul-byte", test_nul_byte);
   g_test_add_func ("/config/missing-file", test_missing_file);
   g_test_add_func ("/config/sample-documents-schema", test_sample_documents_schema);
+  g_test_add_func ("/config/mix-settings", test_mix_settings);
   return g_test_run ();
 }
