@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Echo room media: what a site sends comes straight back to it. The RTP session re-stamps the packets
- * with our SSRC and sequence numbers (so our NACK history answers the site's NACKs), and the site's
+ * with our SSRC and the site's own sequence numbers shifted by a fixed offset, so a packet the site
+ * retransmits to us late fills the same hole on the way back (and our history answers the site's
+ * NACKs for it); the site's
  * keyframe requests for what we send become our keyframe requests to it.
  *
  * Threads: media thread, per packet: no allocation, no logging.
@@ -16,7 +18,7 @@ echo_media (McuSession *session, McuMediaKind kind, guint8 *packet, gsize len, c
 {
   /* The echo answer sends one audio and one video; a content stream is not echoed. */
   if (kind != MCU_MEDIA_CONTENT)
-    mcu_session_send (session, kind, packet, len);
+    mcu_session_forward (session, kind, packet, len);
 }
 
 static void

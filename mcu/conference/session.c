@@ -253,6 +253,14 @@ mcu_session_send (McuSession *session, McuMediaKind kind, const guint8 *packet, 
   return mcu_rtp_session_send_rtp (session->rtp, kind, packet, len, g_get_monotonic_time ());
 }
 
+int
+mcu_session_forward (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len)
+{
+  if (session->rtp == NULL || session->closed)
+    return -ENOTCONN;
+  return mcu_rtp_session_forward_rtp (session->rtp, kind, packet, len, g_get_monotonic_time ());
+}
+
 void
 mcu_session_request_keyframe (McuSession *session, McuMediaKind kind)
 {

@@ -83,6 +83,8 @@ void mcu_session_close (McuSession *session);
 
 /* Media thread: send media of @kind to this site, ask it for a keyframe, cap its send rate. */
 int mcu_session_send (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len);
+/* Relays a packet of another stream keeping its sequence numbering (see mcu_rtp_session_forward_rtp). */
+int mcu_session_forward (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len);
 void mcu_session_request_keyframe (McuSession *session, McuMediaKind kind);
 void mcu_session_set_remb (McuSession *session, guint32 bps);
 

@@ -29,6 +29,8 @@ typedef struct {
   guint8 pt, rtx_pt;
   guint clock;
   guint16 next_seq, next_rtx_seq;
+  gboolean forwarding;     /* forward_rtp: our sequence = the sender's + forward_delta */
+  guint16 forward_delta;
   gboolean sent_any;
   guint32 last_ts;
   gint64 last_send_us;

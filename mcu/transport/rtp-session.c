@@ -569,9 +569,43 @@ stamp_extensions (McuRtpSession *s, McuMediaKind kind, guint8 *buf, int *len, Mc
     s->next_twcc_seq++;
 }
 
+/* Our sequence number for @h: the next one, or when forwarding, the sender's shifted by a fixed
+ * delta, so a packet the sender retransmits late lands in the same hole on our side. */
+static guint16
+outgoing_seq (SendStream *st, const McuRtpHeader *h, gboolean forward)
+{
+  if (!forward)
+    return st->next_seq++;
+  if (!st->forwarding) {
+    st->forwarding = TRUE;
+    st->forward_delta = (guint16) (st->next_seq - h->seq);
+  }
+  guint16 seq = (guint16) (h->seq + st->forward_delta);
+  if ((gint16) (seq - st->next_seq) >= 0)
+    st->next_seq = (guint16) (seq + 1);
+  return seq;
+}
+
+static int send_stamped (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
+                         gboolean forward, gint64 now_us);
+
 int
 mcu_rtp_session_send_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
                           gint64 now_us)
+{
+  return send_stamped (s, kind, packet, len, FALSE, now_us);
+}
+
+int
+mcu_rtp_session_forward_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
+                             gint64 now_us)
+{
+  return send_stamped (s, kind, packet, len, TRUE, now_us);
+}
+
+static int
+send_stamped (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len, gboolean forward,
+              gint64 now_us)
 {
   McuRtpHeader h;
 
@@ -586,20 +620,20 @@ mcu_rtp_session_send_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *pac
   guint8 *buf = s->scratch;
   int out_len = (int) len;
   memcpy (buf, packet, len);
+  guint16 seq = outgoing_seq (st, &h, forward);
   mcu_rtp_set_ssrc (buf, st->ssrc);
-  mcu_rtp_set_seq (buf, st->next_seq);
+  mcu_rtp_set_seq (buf, seq);
   if (st->pt != 0)
     mcu_rtp_set_pt (buf, st->pt);  /* shared encoders: each peer has its own payload numbers */
   stamp_extensions (s, kind, buf, &out_len, &h, now_us);
 
   if (st->history != NULL) {
-    HistorySlot *slot = &st->history[st->next_seq & st->history_mask];
-    slot->seq = st->next_seq;
+    HistorySlot *slot = &st->history[seq & st->history_mask];
+    slot->seq = seq;
     slot->len = (guint16) out_len;
     slot->resent_us = 0;
     memcpy (slot->data, buf, (gsize) out_len);
   }
-  st->next_seq++;
   st->sent_any = TRUE;
   st->last_ts = h.ts;
   st->last_send_us = now_us;

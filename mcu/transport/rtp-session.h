@@ -146,6 +146,12 @@ void mcu_rtp_session_receive_rtcp (McuRtpSession *session, guint8 *packet, gsize
  * -ENOSPC (too big), -ENOENT (no local SSRC for @kind). */
 int mcu_rtp_session_send_rtp (McuRtpSession *session, McuMediaKind kind, const guint8 *packet,
                               gsize len, gint64 now_us);
+/* Like send_rtp, for a packet relayed from another stream (the echo room): our sequence number is
+ * the packet's own plus a fixed offset, so a packet the source recovers late (RTX) fills the same hole
+ * downstream and the receiver's NACK for it can be answered. Not to be mixed with send_rtp on one
+ * stream. */
+int mcu_rtp_session_forward_rtp (McuRtpSession *session, McuMediaKind kind, const guint8 *packet,
+                                 gsize len, gint64 now_us);
 /* Asks the remote for a keyframe of @kind: PLI, or FIR when only that is negotiated; at most once per
  * keyframe_min_interval_ms (extra requests are counted as suppressed). */
 void mcu_rtp_session_request_keyframe (McuRtpSession *session, McuMediaKind kind, gint64 now_us);

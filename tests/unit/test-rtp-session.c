@@ -597,6 +597,45 @@ test_full_compound_without_rsize (void)
   g_assert_cmpuint (feedback, >=, 2);
 }
 
+static guint16 forwarded_seqs[8];
+static guint n_forwarded;
+
+static void
+capture_forwarded (gpointer user_data, guint8 *packet, gsize len)
+{
+  McuRtpHeader h;
+
+  g_assert_cmpint (mcu_rtp_parse (packet, len, &h), >=, 0);
+  g_assert_cmpuint (h.ssrc, ==, 0x2222);
+  if (n_forwarded < G_N_ELEMENTS (forwarded_seqs))
+    forwarded_seqs[n_forwarded++] = h.seq;
+}
+
+/* Relaying (the echo room) keeps the sender's numbering: a packet recovered late fills its own hole,
+ * and the sequence continues across a wrap. */
+static void
+test_forward_keeps_numbering (void)
+{
+  McuRtpSessionConfig config = base_config (0x1111, 0x2222, 0x3333);
+  McuRtpSessionCallbacks cbs = { .send_rtp = capture_forwarded };
+  McuRtpSession *session = mcu_rtp_session_new (&config, &cbs, NULL);
+  static const guint16 in[] = { 65533, 65534, 0, 1, 65535 };   /* 65535 arrives late (RTX) */
+  guint8 packet[64];
+
+  n_forwarded = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (in); i++) {
+    McuRtpHeader h = { .pt = 96, .seq = in[i], .ts = 1000, .ssrc = 0xabcdef };
+    int len = mcu_rtp_write_header (packet, sizeof packet, &h);
+    g_assert_cmpint (len, >, 0);
+    memset (packet + len, 0x5a, 20);
+    g_assert_cmpint (mcu_rtp_session_forward_rtp (session, MCU_MEDIA_VIDEO, packet, (gsize) len + 20, 0), ==, 0);
+  }
+  g_assert_cmpuint (n_forwarded, ==, G_N_ELEMENTS (in));
+  for (gsize i = 1; i < G_N_ELEMENTS (in); i++)
+    g_assert_cmpuint ((guint16) (forwarded_seqs[i] - forwarded_seqs[0]), ==, (guint16) (in[i] - in[0]));
+  mcu_rtp_session_free (session);
+}
+
 static void
 test_malformed_input (void)
 {
@@ -643,5 +682,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rtp-session/content-by-ssrc-and-probes", test_content_by_ssrc_and_probes);
   g_test_add_func ("/rtp-session/full-compound-without-rsize", test_full_compound_without_rsize);
   g_test_add_func ("/rtp-session/malformed", test_malformed_input);
+  g_test_add_func ("/rtp-session/forward-keeps-numbering", test_forward_keeps_numbering);
   return g_test_run ();
 }
