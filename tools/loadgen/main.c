@@ -32,7 +32,7 @@
 
 typedef struct {
   char *url, *room, *output, *ice_address, *dump_video;
-  gboolean janus, audio_only;
+  gboolean janus, audio_only, marker;
   int sites, talkers, duration, decode, seed, video_kbps, join_timeout;
   double join_rate, loss_out, loss_in;
 } Options;
@@ -342,9 +342,12 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
       "GStreamer comparison): per packet u32 frame, u8 marker, u16 length (big endian), payload", "FILE" },
     { "janus", 0, 0, G_OPTION_ARG_NONE, &opt->janus,
       "--url is Janus's HTTP API (http://host:port/janus), --room an AudioBridge room number; audio only", NULL },
+    { "marker", 0, 0, G_OPTION_ARG_NONE, &opt->marker,
+      "site 0 sends a 6 kHz tone burst every 2 s instead of speech; decoding sites time its onset in the mix "
+      "(server-added audio latency in mix rooms)", NULL },
     { "audio-only", 0, 0, G_OPTION_ARG_NONE, &opt->audio_only, "send no video", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt->output, "write the JSON summary here", "FILE" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- simulated sites against an mcu");
 
@@ -370,7 +373,8 @@ make_media (LoadgenShared *shared, guint video_kbps, GError **error)
   for (guint v = 0; v < LOADGEN_VOICES; v++)
     if (!loadgen_audio_track_init (&shared->voices[v], 10, (int) v, error))
       return FALSE;
-  if (!loadgen_audio_track_init (&shared->quiet, 10, -1, error))
+  if (!loadgen_audio_track_init (&shared->quiet, 10, LOADGEN_VOICE_QUIET, error) ||
+      !loadgen_audio_track_init (&shared->marker, 2, LOADGEN_VOICE_MARKER, error))
     return FALSE;
   shared->n_video = 2;
   shared->video = g_new0 (LoadgenVideoSequence, shared->n_video);
@@ -391,6 +395,7 @@ setup (Loadgen *lg, GError **error)
   shared->http = soup_session_new_with_options ("max-conns", 64, "max-conns-per-host", 64, "timeout", 15, NULL);
   shared->whip_url = g_strdup_printf ("%swhip/%s", base, opt->room ? opt->room : "demo");
   shared->audio_only = opt->audio_only || opt->janus;
+  shared->marker_mode = opt->marker;
   if (opt->janus) {
     shared->janus_url = g_strndup (base, strlen (base) - 1);
     shared->janus_room = g_strdup (opt->room ? opt->room : "1234");
@@ -423,6 +428,7 @@ teardown (Loadgen *lg)
   for (guint v = 0; v < LOADGEN_VOICES; v++)
     loadgen_audio_track_clear (&shared->voices[v]);
   loadgen_audio_track_clear (&shared->quiet);
+  loadgen_audio_track_clear (&shared->marker);
   for (guint v = 0; shared->video != NULL && v < shared->n_video; v++)
     loadgen_video_sequence_clear (&shared->video[v]);
   g_free (shared->video);

@@ -107,6 +107,12 @@ synthesize (float *out, guint n, int voice)
   double sum = 0;
 
   for (guint i = 0; i < n; i++) {
+    if (voice == LOADGEN_VOICE_MARKER) {
+      gboolean burst = i % (2 * RATE) < RATE / 5;
+      out[i] = (float) (burst ? 0.35 * sin (2 * G_PI * LOADGEN_MARKER_HZ * i / RATE)
+                              : 0.0005 * (g_rand_double (v.rand) - 0.5));
+      continue;
+    }
     out[i] = voice < 0 ? (float) (0.0005 * (g_rand_double (v.rand) - 0.5)) /* hiss, about -75 dBov */
                        : voice_sample (&v, i, (guint) voice);
     sum += (double) out[i] * out[i];
@@ -117,6 +123,19 @@ synthesize (float *out, guint n, int voice)
   double scale = 0.1 / MAX (sqrt (sum / n), 1e-9) * 0.75; /* speech at about -20 dBov */
   for (guint i = 0; i < n; i++)
     out[i] = (float) CLAMP (out[i] * scale, -1.0, 1.0);
+}
+
+double
+loadgen_marker_power (const float *pcm, guint n)
+{
+  double coeff = 2 * cos (2 * G_PI * LOADGEN_MARKER_HZ / RATE), s1 = 0, s2 = 0;
+
+  for (guint i = 0; i < n; i++) {
+    double s0 = pcm[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((double) n * n);
 }
 
 static guint8

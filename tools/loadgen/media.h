@@ -43,8 +43,12 @@ typedef struct {
   guint64 bytes;
 } LoadgenVideoSequence;
 
-/* @seconds of audio; @voice picks pitch and the pattern of talk spurts; voice < 0 = near-silence
- * (low-level hiss). Returns FALSE with @error when libopus refuses. */
+#define LOADGEN_MARKER_HZ 6000.0
+#define LOADGEN_VOICE_QUIET (-1)
+#define LOADGEN_VOICE_MARKER (-2)   /* 200 ms of a 6 kHz tone at -12 dBov each 2 s, hiss between */
+
+/* @seconds of audio; @voice picks pitch and the pattern of talk spurts; LOADGEN_VOICE_QUIET =
+ * near-silence (low-level hiss); LOADGEN_VOICE_MARKER = the latency marker (packet 0 starts a burst). Returns FALSE with @error when libopus refuses. */
 gboolean loadgen_audio_track_init (LoadgenAudioTrack *track, guint seconds, int voice, GError **error);
 void loadgen_audio_track_clear (LoadgenAudioTrack *track);
 
@@ -52,5 +56,8 @@ void loadgen_audio_track_clear (LoadgenAudioTrack *track);
 gboolean loadgen_video_sequence_init (LoadgenVideoSequence *seq, guint frames, guint variant, guint kbps,
                                       GError **error);
 void loadgen_video_sequence_clear (LoadgenVideoSequence *seq);
+
+/* Goertzel power of LOADGEN_MARKER_HZ in @n samples at 48 kHz, normalized (a full-scale tone ~ 0.25). */
+double loadgen_marker_power (const float *pcm, guint n);
 
 G_END_DECLS

@@ -68,6 +68,7 @@ struct _LoadgenSite {
   vpx_codec_ctx_t vpx;
   gboolean vpx_ready;
   float pcm[LOADGEN_AUDIO_FRAME * 6];
+  gboolean marker_on;           /* the marker tone is in what we hear */
 
   GSourceFunc left;
   gpointer left_data;
@@ -108,6 +109,20 @@ add_latency (LoadgenSite *site, guint kind, Sent *sent, guint32 ts, gint64 now)
   sent->sent_us = 0;
 }
 
+/* The marker tone's onset in the mix we hear: a latency sample from site 0's send time. The tone is
+ * -12 dBov (power ~0.03); speech has little at 6 kHz. */
+static void
+detect_marker (LoadgenSite *site, int n, gint64 now)
+{
+  LoadgenShared *shared = site->shared;
+  gboolean on = loadgen_marker_power (site->pcm, (guint) n) > 0.002;
+
+  if (on && !site->marker_on && shared->marker_sent_us > 0 && now - shared->marker_sent_us < G_USEC_PER_SEC &&
+      shared->n_latency[0] < LOADGEN_LATENCY_SAMPLES)
+    shared->latency[0][shared->n_latency[0]++] = now - shared->marker_sent_us;
+  site->marker_on = on;
+}
+
 static void
 on_audio (LoadgenSite *site, const guint8 *payload, gsize len, const McuRtpInfo *info)
 {
@@ -124,6 +139,8 @@ on_audio (LoadgenSite *site, const guint8 *payload, gsize len, const McuRtpInfo 
   double sum = 0;
   for (int i = 0; i < n; i++)
     sum += (double) site->pcm[i] * site->pcm[i];
+  if (site->shared->marker_mode && site->index != 0)
+    detect_marker (site, n, info->arrival_us);
   site->stats.audio_decoded++;
   site->stats.audio_loud += sum / n > 1e-5;   /* above -50 dBov */
 }
@@ -245,6 +262,8 @@ loadgen_site_send_audio (LoadgenSite *site, gint64 now_us)
 
   sent->ts = ts;
   sent->sent_us = now_us;
+  if (site->track == &site->shared->marker && site->audio_pos == 0)
+    site->shared->marker_sent_us = now_us;
   send_media (site, MCU_MEDIA_AUDIO, site->audio_pt, ts, site->audio_ticks == 0, p->data, p->len, p->level, now_us);
   site->stats.audio_sent++;
   site->audio_ticks++;
@@ -545,8 +564,9 @@ finish_leave (LoadgenSite *site)
 static void
 on_deleted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  GBytes *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
 
+  g_clear_pointer (&body, g_bytes_unref);   /* only that the server answered matters */
   finish_leave (user_data);
 }
 
@@ -593,8 +613,10 @@ loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean 
   for (guint i = 0; i < G_N_ELEMENTS (site->ssrc); i++)
     site->ssrc[i] = g_rand_int_range (site->rand, 1, G_MAXINT32);
   site->track = talker ? &shared->voices[index % LOADGEN_VOICES] : &shared->quiet;
+  if (shared->marker_mode && index == 0)
+    site->track = &shared->marker;
   site->video = &shared->video[index % shared->n_video];
-  site->audio_pos = g_rand_int_range (site->rand, 0, (gint32) site->track->n_packets);
+  site->audio_pos = site->track == &shared->marker ? 0 : g_rand_int_range (site->rand, 0, (gint32) site->track->n_packets);
   site->audio_ts0 = g_rand_int (site->rand);
   site->video_ts0 = g_rand_int (site->rand);
   site->depay = mcu_vp8_depay_new (512 * 1024);

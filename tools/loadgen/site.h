@@ -33,6 +33,9 @@ typedef struct {
   double loss_out, loss_in;         /* 0-1 */
   char *janus_url, *janus_room;     /* join a Janus AudioBridge instead of WHIP (NULL = WHIP) */
   gboolean audio_only;              /* send no video */
+  LoadgenAudioTrack marker;         /* site 0's track when marker_mode */
+  gboolean marker_mode;
+  gint64 marker_sent_us;            /* when site 0 sent the first packet of the last burst */
   /* Latency samples (µs) from send to the same packet (echo) coming back; fixed storage. */
   gint64 *latency[2];               /* audio, video */
   guint n_latency[2];
