@@ -69,6 +69,7 @@ struct _LoadgenSite {
   gboolean vpx_ready;
   float pcm[LOADGEN_AUDIO_FRAME * 6];
   gboolean marker_on;           /* the marker tone is in what we hear */
+  gint64 marker_counted_us;     /* the burst (its send time) already timed: one sample per burst */
 
   GSourceFunc left;
   gpointer left_data;
@@ -117,9 +118,11 @@ detect_marker (LoadgenSite *site, int n, gint64 now)
   LoadgenShared *shared = site->shared;
   gboolean on = loadgen_marker_power (site->pcm, (guint) n) > 0.002;
 
-  if (on && !site->marker_on && shared->marker_sent_us > 0 && now - shared->marker_sent_us < G_USEC_PER_SEC &&
-      shared->n_latency[0] < LOADGEN_LATENCY_SAMPLES)
+  if (on && !site->marker_on && shared->marker_sent_us > site->marker_counted_us &&
+      now - shared->marker_sent_us < G_USEC_PER_SEC && shared->n_latency[0] < LOADGEN_LATENCY_SAMPLES) {
     shared->latency[0][shared->n_latency[0]++] = now - shared->marker_sent_us;
+    site->marker_counted_us = shared->marker_sent_us;
+  }
   site->marker_on = on;
 }
 
