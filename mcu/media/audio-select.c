@@ -122,7 +122,8 @@ mcu_audio_select (McuAudioTalker **talkers, guint n, McuAudioRank *scratch,
     else
       talkers[i]->selected = FALSE;
   }
-  qsort (scratch, candidates, sizeof *scratch, compare_ranks);
+  if (candidates > 1)   /* scratch is NULL in a room without sites */
+    qsort (scratch, candidates, sizeof *scratch, compare_ranks);
   chosen = MIN (candidates, config->max_talkers);
   for (guint i = chosen; i < candidates; i++)
     scratch[i].talker->selected = FALSE;
