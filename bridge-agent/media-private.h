@@ -38,6 +38,9 @@ struct _BridgeMedia {
   guint applied_loss_percent;
 };
 
+/* media.c: asks vp8enc for a keyframe now (a new session starts with one). */
+void bridge_media_force_keyframe (BridgeMedia *media);
+
 /* session.c */
 void bridge_session_handle_bus_error (BridgeMedia *media, GstMessage *message);
 GstPadProbeReturn bridge_media_count_probe (GstPad *pad, GstPadProbeInfo *info, gpointer counter);

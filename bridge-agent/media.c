@@ -193,6 +193,10 @@ bridge_media_new (const BridgeMediaConfig *config, const BridgeMediaHooks *hooks
   }
   if (!find_elements (media, error))
     return NULL;
+  /* One clock for the life of the process: a re-selected clock when sessions come and go would leave
+   * the live sources waiting on the old one. */
+  g_autoptr (GstClock) clock = gst_system_clock_obtain ();
+  gst_pipeline_use_clock (GST_PIPELINE (media->pipeline), clock);
   g_autoptr (GstBus) bus = gst_element_get_bus (media->pipeline);
   media->bus_watch = gst_bus_add_watch (bus, on_bus, media);
   if (gst_element_set_state (media->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -270,6 +274,15 @@ bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
 }
 
 void
+bridge_media_force_keyframe (BridgeMedia *media)
+{
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (media->venc, "sink");
+
+  gst_pad_send_event (pad, gst_video_event_new_downstream_force_key_unit (GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE,
+                                                                         GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+void
 bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output)
 {
   /* Only touch the encoders on a change: their property calls wait for the encoder lock, which a busy
@@ -289,13 +302,8 @@ bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output)
   if (output->audio_only != media->audio_only) {
     media->audio_only = output->audio_only;
     g_object_set (media->vvalve, "drop", output->audio_only, NULL);
-    if (!output->audio_only) {
-      /* Video resumes: start it with a keyframe so the mcu can show it at once. */
-      g_autoptr (GstPad) pad = gst_element_get_static_pad (media->venc, "sink");
-      gst_pad_send_event (pad, gst_video_event_new_downstream_force_key_unit (GST_CLOCK_TIME_NONE,
-                                                                             GST_CLOCK_TIME_NONE,
-                                                                             GST_CLOCK_TIME_NONE, TRUE, 0));
-    }
+    if (!output->audio_only)
+      bridge_media_force_keyframe (media); /* video resumes: the mcu can show it at once */
   }
 }
 

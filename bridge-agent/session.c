@@ -34,6 +34,7 @@ struct _BridgeSession {
   guint generation;
   GstElement *webrtc;
   GstPad *tee_pads[2];     /* audio, video */
+  gulong holds[2];         /* tee pad probes dropping data until the answer is applied */
   GstElement *queues[2];   /* tee → queue → webrtcbin: webrtcbin blocks its sink pads until negotiated,
                             * and a tee push blocked in there would get FLUSHING at teardown and stop
                             * the capture for good; the leaky queue never blocks the tee */
@@ -215,12 +216,16 @@ recv_bin_for (BridgeSession *session, const char *media_kind, GstElement **count
            "audio/x-raw,rate=48000,channels=2,format=S16LE ! identity name=counted";
   } else {
     video = g_strdup_printf ("rtpvp8depay ! vp8dec ! identity name=counted ! videoconvert ! %s",
-                             media->config.headless ? "fakesink sync=false" : "videoscale ! autovideosink");
+                             media->config.headless ? "fakesink sync=false async=false" : "videoscale ! autovideosink");
     desc = video;
   }
   GstElement *bin = gst_parse_bin_from_description (desc, TRUE, error);
-  if (bin != NULL)
-    *counted = gst_bin_get_by_name (GST_BIN (bin), "counted");
+  if (bin == NULL)
+    return NULL;
+  /* A sink prerolling inside must not make the whole live pipeline lose its state (that re-bases the
+   * clock and once left the microphone source waiting for a far-away clock time). */
+  g_object_set (bin, "async-handling", TRUE, NULL);
+  *counted = gst_bin_get_by_name (GST_BIN (bin), "counted");
   return bin;
 }
 
@@ -324,6 +329,24 @@ watch_remb (BridgeSession *session)
 
 /* ---- start / stop ---- */
 
+/* No media enters a session before its answer is applied: until then a webrtcbin pad may answer
+ * FLUSHING, which the tee would hand back to the capture source and stop it for good. */
+static GstPadProbeReturn
+drop_until_answer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
+static void
+release_holds (BridgeSession *session)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (session->holds); i++) {
+    if (session->holds[i] != 0 && session->tee_pads[i] != NULL)
+      gst_pad_remove_probe (session->tee_pads[i], session->holds[i]);
+    session->holds[i] = 0;
+  }
+}
+
 static gboolean
 link_tee (BridgeSession *session, GstElement *tee, const char *caps_text, guint index, GError **error)
 {
@@ -355,6 +378,9 @@ link_tee (BridgeSession *session, GstElement *tee, const char *caps_text, guint 
     return FALSE;
   }
   session->tee_pads[index] = gst_element_request_pad_simple (tee, "src_%u");
+  session->holds[index] = gst_pad_add_probe (session->tee_pads[index],
+                                             GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                                             drop_until_answer, NULL, NULL);
   if (gst_pad_link (session->tee_pads[index], queue_sink) != GST_PAD_LINK_OK) {
     g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot link the capture to webrtcbin");
     return FALSE;
@@ -412,6 +438,8 @@ bridge_media_session_start (BridgeMedia *media, GError **error)
   connect_session_signal (session, "notify::connection-state", G_CALLBACK (on_connection_state));
   connect_session_signal (session, "pad-added", G_CALLBACK (on_pad_added));
   gst_bin_add (GST_BIN (media->pipeline), gst_object_ref (session->webrtc));
+  /* Pads are requested before webrtcbin runs (its transceivers then exist when it starts); no data
+   * reaches it before the answer (drop_until_answer), so its stopped pads cannot hand FLUSHING back. */
   if (!link_tee (session, media->atee, AUDIO_CAPS, 0, error) || !link_tee (session, media->vtee, VIDEO_CAPS, 1, error))
     return FALSE;
   if (!gst_element_sync_state_with_parent (session->webrtc)) {
@@ -538,6 +566,8 @@ bridge_media_set_answer (BridgeMedia *media, const char *sdp, GError **error)
   g_signal_emit_by_name (session->webrtc, "set-remote-description", answer, promise);
   gst_webrtc_session_description_free (answer);
   watch_remb (session);
+  release_holds (session);
+  bridge_media_force_keyframe (media); /* the mcu can decode our video from the first packets */
   return TRUE;
 }
 
