@@ -79,6 +79,11 @@ static double loss (const McuSiteLink *l) { return l->loss_in; }
 static double jitter (const McuSiteLink *l) { return l->jitter_ms / 1000.0; }
 static double rate_in (const McuSiteLink *l) { return l->bitrate_in_bps; }
 static double rate_out (const McuSiteLink *l) { return l->bitrate_out_bps; }
+static double tier (const McuSiteLink *l) { return l->tier; }
+static double decoded (const McuSiteLink *l) { return l->video_decoded ? 1 : 0; }
+static double frames_decoded (const McuSiteLink *l) { return (double) l->video_frames_decoded; }
+static double malformed (const McuSiteLink *l) { return (double) l->malformed_in; }
+static double decrypt_failures (const McuSiteLink *l) { return (double) l->decrypt_failures; }
 
 static const SiteMetric site_metrics[] = {
   { "mcu_site_packets_received_total", "counter", "RTP packets received from the site (this session)", packets_in },
@@ -93,6 +98,11 @@ static const SiteMetric site_metrics[] = {
   { "mcu_site_jitter_seconds", "gauge", "interarrival jitter of the site's media", jitter },
   { "mcu_site_bitrate_in_bps", "gauge", "receive rate from the site", rate_in },
   { "mcu_site_bitrate_out_bps", "gauge", "send rate to the site", rate_out },
+  { "mcu_site_tier", "gauge", "composite tier the site receives (0 = largest; -1 = none)", tier },
+  { "mcu_site_video_decoding", "gauge", "1 when the site's camera is in view and decoded, else 0", decoded },
+  { "mcu_site_video_frames_decoded_total", "counter", "frames of the site's camera the mixer decoded", frames_decoded },
+  { "mcu_site_malformed_total", "counter", "packets from the site dropped as malformed", malformed },
+  { "mcu_site_decrypt_failures_total", "counter", "packets from the site that failed SRTP authentication", decrypt_failures },
 };
 
 static void
@@ -173,6 +183,71 @@ append_requests (GString *out, Metrics *metrics)
   }
 }
 
+/* One gauge per mix room, read from McuMixStats by @value; @tier >= 0 adds a tier label. */
+typedef struct {
+  const char *name;
+  const char *type;
+  const char *help;
+  gboolean per_tier;
+  double (*value) (const McuMixStats *stats, guint tier);
+} MixMetric;
+
+static double tick_p50 (const McuMixStats *s, guint t) { return s->audio.tick_us_p50 / 1e6; }
+static double tick_p99 (const McuMixStats *s, guint t) { return s->audio.tick_us_p99 / 1e6; }
+static double encodes (const McuMixStats *s, guint t) { return s->audio.encodes_last_tick; }
+static double audio_decodes (const McuMixStats *s, guint t) { return (double) s->audio.decodes_total; }
+static double decoders (const McuMixStats *s, guint t) { return s->video.decoders_open; }
+static double video_decodes (const McuMixStats *s, guint t) { return (double) s->video.decoded_frames; }
+static double frame_p50 (const McuMixStats *s, guint t) { return s->video.tiers[t].time_p50_us / 1e6; }
+static double frame_p99 (const McuMixStats *s, guint t) { return s->video.tiers[t].time_p99_us / 1e6; }
+static double frame_cpu_p50 (const McuMixStats *s, guint t) { return s->video.tiers[t].cpu_p50_us / 1e6; }
+static double frame_cpu_p99 (const McuMixStats *s, guint t) { return s->video.tiers[t].cpu_p99_us / 1e6; }
+static double tier_frames (const McuMixStats *s, guint t) { return (double) s->video.tiers[t].frames; }
+static double tier_receivers (const McuMixStats *s, guint t) { return s->receivers[t]; }
+
+static const MixMetric mix_metrics[] = {
+  { "mcu_audio_tick_p50_seconds", "gauge", "time of one 20 ms audio mix tick, median of the last 10 s", FALSE, tick_p50 },
+  { "mcu_audio_tick_p99_seconds", "gauge", "time of one 20 ms audio mix tick, 99th percentile", FALSE, tick_p99 },
+  { "mcu_audio_encodes_per_tick", "gauge", "Opus encodes in the last tick (talkers + 1)", FALSE, encodes },
+  { "mcu_audio_decodes_total", "counter", "Opus decodes (incl. FEC and concealment)", FALSE, audio_decodes },
+  { "mcu_video_decoders_open", "gauge", "sites' cameras being decoded now (only those in view)", FALSE, decoders },
+  { "mcu_video_decoded_frames_total", "counter", "frames decoded from the sites", FALSE, video_decodes },
+  { "mcu_video_frame_p50_seconds", "gauge", "compose + encode of one output frame, median (wall)", TRUE, frame_p50 },
+  { "mcu_video_frame_p99_seconds", "gauge", "compose + encode of one output frame, 99th percentile (wall)", TRUE, frame_p99 },
+  { "mcu_video_frame_cpu_p50_seconds", "gauge", "compose + encode of one output frame, median (CPU)", TRUE, frame_cpu_p50 },
+  { "mcu_video_frame_cpu_p99_seconds", "gauge", "compose + encode of one output frame, 99th percentile (CPU)", TRUE, frame_cpu_p99 },
+  { "mcu_video_tier_frames_total", "counter", "composite frames encoded for the tier", TRUE, tier_frames },
+  { "mcu_video_tier_receivers", "gauge", "sites receiving the tier", TRUE, tier_receivers },
+};
+
+static void
+append_mix_metrics (GString *out, GPtrArray *rooms)
+{
+  g_autofree McuMixStats *stats = g_new0 (McuMixStats, rooms->len);
+
+  for (guint r = 0; r < rooms->len; r++) {
+    McuMix *mix = mcu_room_get_mix (g_ptr_array_index (rooms, r));
+    if (mix != NULL)
+      mcu_mix_get_stats (mix, &stats[r]);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (mix_metrics); i++) {
+    const MixMetric *metric = &mix_metrics[i];
+    header (out, metric->name, metric->type, metric->help);
+    for (guint r = 0; r < rooms->len; r++) {
+      McuRoom *room = g_ptr_array_index (rooms, r);
+      if (mcu_room_get_mix (room) == NULL)
+        continue;
+      for (guint t = 0; t < (metric->per_tier ? stats[r].video.n_tiers : 1); t++) {
+        g_string_append_printf (out, "%s{room=\"", metric->name);
+        append_label (out, mcu_room_get_id (room));
+        if (metric->per_tier)
+          g_string_append_printf (out, "\",tier=\"%u", t);
+        g_string_append_printf (out, "\"} %.6g\n", metric->value (&stats[r], t));
+      }
+    }
+  }
+}
+
 static void
 handle_metrics (McuRequest *request, gpointer user_data)
 {
@@ -185,6 +260,7 @@ handle_metrics (McuRequest *request, gpointer user_data)
   append_rooms (out, rooms);
   for (guint i = 0; i < G_N_ELEMENTS (site_metrics); i++)
     append_site_metric (out, &site_metrics[i], rooms);
+  append_mix_metrics (out, rooms);
   append_requests (out, metrics);
   gsize len = out->len;
   soup_server_message_set_status (request->msg, SOUP_STATUS_OK, NULL);

@@ -140,6 +140,8 @@ struct _McuMix {
   char *floor;              /* seat id holding the floor: the main tile stays theirs (media thread) */
   McuMixTalkingFunc on_talking;
   gpointer on_talking_data;
+  GMutex stats_lock;
+  McuMixStats stats;        /* under stats_lock */
 };
 
 void
@@ -350,7 +352,30 @@ move_to_tier (McuMix *mix, MixSite *site, guint tier)
   mcu_video_mixer_request_keyframe (mix->video, tier);
 }
 
-/* Once a second: each receiver's tier follows the loss it reports on our video. */
+static void
+snapshot_stats (McuMix *mix)
+{
+  McuMixStats stats = { 0 };
+
+  mcu_audio_mixer_get_stats (mix->audio, &stats.audio);
+  mcu_video_mixer_get_stats (mix->video, &stats.video);
+  for (guint t = 0; t < MCU_VIDEO_MAX_TIERS; t++)
+    stats.receivers[t] = mix->tier_sites[t]->len;
+  g_mutex_lock (&mix->stats_lock);
+  mix->stats = stats;
+  g_mutex_unlock (&mix->stats_lock);
+}
+
+void
+mcu_mix_get_stats (McuMix *mix, McuMixStats *stats)
+{
+  g_mutex_lock (&mix->stats_lock);
+  *stats = mix->stats;
+  g_mutex_unlock (&mix->stats_lock);
+}
+
+/* Once a second: each receiver's tier follows the loss it reports on our video; the session learns
+ * its tier and whether its camera is decoded (for the roster and /metrics). */
 static gboolean
 on_tier_timer (gpointer user_data)
 {
@@ -358,9 +383,14 @@ on_tier_timer (gpointer user_data)
   GHashTableIter iter;
   MixSite *site;
   McuSessionStats stats;
+  McuVideoSiteStats video;
 
+  snapshot_stats (mix);
   g_hash_table_iter_init (&iter, mix->sites);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site)) {
+    if (!mcu_video_mixer_get_site_stats (mix->video, site->id, &video))
+      memset (&video, 0, sizeof video);
+    mcu_session_set_mix_state (site->session, site->tier, video.decoding, video.decoded_frames);
     mcu_session_get_stats (site->session, &stats);
     double loss = stats.rtp.send[MCU_MEDIA_VIDEO].remote_fraction_lost;
     mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);
@@ -627,6 +657,7 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
   McuMix *mix = g_new0 (McuMix, 1);
 
   mix->context = g_main_context_ref (media_context);
+  g_mutex_init (&mix->stats_lock);
   mix->n_tiers = MAX (config->video.n_tiers, 1);
   mix->start_tier = config->start_tier;
   mix->sites = g_hash_table_new (NULL, NULL);
@@ -641,7 +672,12 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
   if (mix->audio == NULL)
     goto fail;
   mix->video = mcu_video_mixer_new (&config->video, &video_callbacks, mix, error);
-  if (mix->video == NULL || !mcu_video_mixer_start (mix->video, error))
+  if (mix->video == NULL)
+    goto fail;
+  /* No tier is encoded until a site receives it. */
+  for (guint t = 0; t < mix->n_tiers; t++)
+    mcu_video_mixer_set_tier_active (mix->video, t, FALSE);
+  if (!mcu_video_mixer_start (mix->video, error))
     goto fail;
   mix->next_tick_us = g_get_monotonic_time () + AUDIO_TICK_US;
   mix->audio_timer = attach_source (mix, on_audio_timer, mix->next_tick_us);
@@ -692,5 +728,6 @@ mcu_mix_free (McuMix *mix)
   ring_free (mix->video_packets);
   ring_free (mix->requests);
   g_main_context_unref (mix->context);
+  g_mutex_clear (&mix->stats_lock);
   g_free (mix);
 }

@@ -47,6 +47,14 @@ void mcu_mix_set_floor (McuMix *mix, const char *site_id);   /* unmuted, holds t
 void mcu_mix_set_pin (McuMix *mix, const char *site_id);     /* NULL unpins */
 gboolean mcu_mix_set_layout (McuMix *mix, const char *layout);  /* "auto", "2x2", "1+7", ... */
 
+/* The mixers' figures, refreshed once a second on the media thread; any thread may read them. */
+typedef struct {
+  McuAudioMixerStats audio;
+  McuVideoMixerStats video;
+  guint receivers[MCU_VIDEO_MAX_TIERS];   /* sites receiving each tier */
+} McuMixStats;
+void mcu_mix_get_stats (McuMix *mix, McuMixStats *stats);
+
 /* The session handlers of a mix room; pass the McuMix as their user data. */
 const McuSessionMedia *mcu_mix_media (void);
 

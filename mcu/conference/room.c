@@ -571,6 +571,11 @@ fill_link (McuSiteLink *link, const McuSiteLink *previous, const McuSessionStats
     link->bytes_out += out->bytes;
     link->nacks_in += out->nack_received;
   }
+  link->tier = stats->tier;
+  link->video_decoded = stats->video_decoded;
+  link->video_frames_decoded = stats->video_frames_decoded;
+  link->malformed_in = stats->peer.malformed + rtp->malformed_rtp + rtp->malformed_rtcp;
+  link->decrypt_failures = stats->peer.decrypt_failures;
   gint64 span = now_us - previous->sampled_us;
   if (previous->valid && span > 0 && link->bytes_out >= previous->bytes_out)
     link->bitrate_out_bps = (guint32) ((link->bytes_out - previous->bytes_out) * 8 * G_USEC_PER_SEC / span);
@@ -594,4 +599,10 @@ mcu_room_refresh_links (McuRoom *room, gint64 now_us)
     fill_link (&link, previous, &stats, now_us);
     mcu_site_set_link (site, &link);
   }
+}
+
+McuMix *
+mcu_room_get_mix (McuRoom *room)
+{
+  return room->mix;
 }

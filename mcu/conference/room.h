@@ -81,6 +81,9 @@ guint mcu_room_count_connected (McuRoom *room);
  * duplicate join replaces the old one); end_session closes and forgets it and frees the seat's
  * connection (the seat itself stays).
  */
+/* The room's mixers (mode=mix), NULL in an echo room. (transfer none) */
+McuMix *mcu_room_get_mix (McuRoom *room);
+
 McuSession *mcu_room_new_session (McuRoom *room, McuSite *site, McuCertificate *certificate,
                                   const McuPeerConfig *peer_config);
 void mcu_room_add_session (McuRoom *room, McuSite *site, McuSession *session);

@@ -672,7 +672,11 @@ link_to_json (const McuSiteLink *link)
     json_object_set_int_member (object, "bitrate_in", link->bitrate_in_bps);
     json_object_set_int_member (object, "bitrate_out", link->bitrate_out_bps);
   }
-  json_object_set_null_member (object, "tier");   /* set once the video mixer reports tiers */
+  if (link->valid && link->tier >= 0)
+    json_object_set_int_member (object, "tier", link->tier);
+  else
+    json_object_set_null_member (object, "tier");
+  json_object_set_boolean_member (object, "video_decoded", link->valid && link->video_decoded);
   return object;
 }
 

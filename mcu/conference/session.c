@@ -49,6 +49,9 @@ struct _McuSession {
   /* Stats snapshot, written on the media thread, read from any thread. */
   GMutex stats_lock;
   McuSessionStats stats;
+  gint mix_tier;           /* under stats_lock, see mcu_session_set_mix_state */
+  gboolean mix_decoded;
+  guint64 mix_frames_decoded;
 };
 
 McuSession *
@@ -70,6 +73,8 @@ mcu_session_new (const char *id, const char *site_id, const McuSessionSetup *set
   session->ended_data = setup->ended_data;
   session->gather_timeout_ms = setup->gather_timeout_ms ? setup->gather_timeout_ms : 1000;
   g_mutex_init (&session->stats_lock);
+  session->mix_tier = -1;
+  session->stats.tier = -1;
   for (guint i = 0; i < G_N_ELEMENTS (session->ssrc); i++)
     session->ssrc[i] = g_random_int_range (1, G_MAXINT32);
   return session;
@@ -296,6 +301,20 @@ mcu_session_get_stats (McuSession *session, McuSessionStats *out)
 {
   g_mutex_lock (&session->stats_lock);
   *out = session->stats;
+  out->tier = session->mix_tier;
+  out->video_decoded = session->mix_decoded;
+  out->video_frames_decoded = session->mix_frames_decoded;
+  g_mutex_unlock (&session->stats_lock);
+}
+
+void
+mcu_session_set_mix_state (McuSession *session, gint tier, gboolean video_decoded,
+                           guint64 video_frames_decoded)
+{
+  g_mutex_lock (&session->stats_lock);
+  session->mix_tier = tier;
+  session->mix_decoded = video_decoded;
+  session->mix_frames_decoded = video_frames_decoded;
   g_mutex_unlock (&session->stats_lock);
 }
 

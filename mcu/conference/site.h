@@ -35,6 +35,11 @@ typedef struct {
   guint64 packets_in, bytes_in, lost_in, nacks_in;   /* cumulative, this session */
   guint64 packets_out, bytes_out, nacks_out;
   gint64 sampled_us;       /* monotonic time of the measurement */
+  gint tier;               /* composite tier the site receives, -1 = none (echo room) */
+  gboolean video_decoded;  /* its camera is in view and decoded by the mixer */
+  guint64 video_frames_decoded;
+  guint64 malformed_in;    /* packets dropped as malformed (transport + RTP/RTCP) */
+  guint64 decrypt_failures;
 } McuSiteLink;
 
 /* (transfer full). @token_site: TRUE for a site that joins by token, FALSE for a guest. */

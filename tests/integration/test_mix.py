@@ -72,7 +72,7 @@ def finish(name, proc):
     return result
 
 
-def wait_connected(base, n, deadline_s=30):
+def wait_connected(base, n, deadline_s=90):
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
         sites = api(base, "GET", "/api/rooms/meet").get("sites", [])
@@ -117,10 +117,32 @@ def phase_mute_floor(base):
     mcutest.expect({"red", "green", "white"} <= small, f"the other sites are in small tiles: {small}")
 
 
+def decoding_states(base):
+    """{site label: 1 or 0} from /metrics' mcu_site_video_decoding."""
+    text = urllib.request.urlopen(base + "metrics", timeout=10).read().decode()
+    return {line.split("{")[1].split("}")[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line.startswith("mcu_site_video_decoding{") and 'room="meet"' in line}
+
+
 def phase_loudest(base):
+    """Also: six sites in a 2x2 layout — the two out of view are not decoded (seen in /metrics), and
+    the roster names each site's tier."""
+    api(base, "POST", "/api/rooms/meet/layout", {"layout": "2x2"})
     volumes = {440: 0.5, 550: 0.4, 660: 0.3, 770: 0.05, 880: 0.03}
     sites = {f: start_site(base, f"t{f}", f, v, 12, 6) for f, v in volumes.items()}
     sites["listener"] = start_site(base, "listener", 330, 0.0, 10, 6)
+    wait_connected(base, 6)
+    end, states = time.monotonic() + 20, {}
+    while time.monotonic() < end:
+        states = decoding_states(base)
+        if len(states) >= 6 and sum(states.values()) == 4:
+            break
+        time.sleep(0.5)   # metrics are sampled every second; bounded by the deadline
+    mcutest.expect(len(states) >= 6 and sum(states.values()) == 4,
+                   f"2x2 with 6 sites: exactly 4 cameras decoded, the 2 out of view not: {states}")
+    roster = api(base, "GET", "/api/rooms/meet")["sites"]
+    tiers = [s["link"].get("tier") for s in roster if s.get("connected")]
+    mcutest.expect(len(tiers) == 6 and all(t == 0 for t in tiers), f"the roster names each site's tier: {tiers}")
     results = {str(k): finish(str(k), p) for k, p in sites.items()}
     listener = results["listener"]
     for f in (440, 550, 660):
