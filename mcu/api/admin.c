@@ -19,6 +19,7 @@
 
 #include "conference/room-error.h"
 #include "conference/room.h"
+#include "api/report.h"
 #include "conference/seats.h"
 #include "server.h"
 
@@ -663,4 +664,5 @@ void
 mcu_api_admin_register (McuHttp *http, McuServer *server)
 {
   mcu_http_add_routes (http, routes, G_N_ELEMENTS (routes), server);
+  mcu_api_report_register (http, server);  /* GET /api/rooms/{room}/report.csv (api/report.c) */
 }
