@@ -20,9 +20,10 @@ typedef struct {
   McuLinkSample *ring;       /* oldest at head */
   guint head, count;
   guint64 dropped;
-  guint outages;
+  guint outages;             /* runs that ended with the site back */
   double outage_s;
   gboolean in_outage;
+  double run_s;              /* the current run so far */
   gint64 last_at_us;         /* 0 before the first sample */
   /* what record_site last saw, to tell a stall from a repeated measurement */
   char *session_id;
@@ -87,16 +88,20 @@ lookup_or_add (McuLinkHistory *history, const char *site_id, const char *site_na
   return ring;
 }
 
+/* A run only counts as an outage once the site is back: a run still open at the end is the site
+ * leaving (or not back yet), not an interruption of the meeting. */
 static void
 count_outage (SiteRing *ring, McuLinkSample *sample)
 {
   gboolean out = !sample->connected || sample->stalled;
 
-  if (out && !ring->in_outage)
-    ring->outages++;
   if (out) {
     gint64 span = ring->last_at_us > 0 ? sample->at_us - ring->last_at_us : G_USEC_PER_SEC;
-    ring->outage_s += (double) CLAMP (span, 0, 60 * G_USEC_PER_SEC) / G_USEC_PER_SEC;
+    ring->run_s += (double) CLAMP (span, 0, 60 * G_USEC_PER_SEC) / G_USEC_PER_SEC;
+  } else if (ring->in_outage) {
+    ring->outages++;
+    ring->outage_s += ring->run_s;
+    ring->run_s = 0;
   }
   ring->in_outage = out;
   ring->last_at_us = sample->at_us;
@@ -188,7 +193,8 @@ mcu_link_history_get_summary (McuLinkHistory *history, const char *site_id, McuL
   if (ring == NULL || ring->count == 0)
     return FALSE;
   *summary = (McuLinkSummary) { .n_samples = ring->count, .dropped = ring->dropped, .outages = ring->outages,
-                                .outage_s = ring->outage_s, .mean_rtt_ms = -1 };
+                                .outage_s = ring->outage_s, .open_run_s = ring->in_outage ? ring->run_s : 0,
+                                .mean_rtt_ms = -1 };
   for (guint i = 0; i < ring->count; i++) {
     const McuLinkSample *s = ring_at (history, ring, i);
     if (s->rtt_ms >= 0) {

@@ -5,7 +5,8 @@
  * the meeting and written out as CSV with the attendance record after it.
  *
  * An outage is a run of samples in which the site was not connected, or was connected but sent us
- * no packet since the previous measurement. Runs are counted once each, with their total seconds.
+ * no packet since the previous measurement, that ended with the site back: counted once each, with
+ * their total seconds. A run still open (the site left, or is not back yet) is reported apart.
  * When a site's ring is full the oldest samples are overwritten (counted in the summary's dropped).
  *
  * Threads: one owner thread (the control thread: mcu/api/report.c feeds it once a second from the
@@ -29,14 +30,15 @@ typedef struct {
   gint16 tier;               /* the video tier the site receives; -1 unknown (echo room, no hook) */
   guint8 connected;          /* the site had a live session */
   guint8 stalled;            /* connected, but no packet from the site since the previous measurement */
-  guint32 outages;           /* outages begun so far, this one included */
+  guint32 outages;           /* outages over (the site came back) up to this sample */
 } McuLinkSample;
 
 typedef struct {
   guint n_samples;           /* held now (at most the capacity) */
   guint64 dropped;           /* overwritten because the ring was full */
-  guint outages;
-  double outage_s;           /* seconds in outages, from the samples' own times */
+  guint outages;             /* runs without media that ended with the site back */
+  double outage_s;           /* their seconds, from the samples' own times */
+  double open_run_s;         /* seconds of the run still open at the last sample (left / not back) */
   double mean_rtt_ms;        /* over samples with a known RTT; -1 none */
   double mean_loss_in, mean_loss_out, max_loss_out;  /* over connected samples; 0-1 */
 } McuLinkSummary;

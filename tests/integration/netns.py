@@ -57,6 +57,8 @@ class Site:
         self.flaps = []        # [(down_at, up_at or None)] in time.monotonic()
         self._flapper = None
         self._stop_flapping = threading.Event()
+        self._rules_lock = threading.Lock()   # the flap thread and the caller both rewrite the nft tables
+        self._cut = False
 
     def __enter__(self):
         try:
@@ -110,10 +112,13 @@ class Site:
         subprocess.run(argv_prefix + ["nft", "-f", "-"], input=self._table(device, percent, cut), text=True,
                        check=True, capture_output=True, timeout=30)
 
-    def _write_rules(self, cut=False):
-        up, down = self.loss
-        self._load([], self.host_if, up, cut)
-        self._load(["ip", "netns", "exec", self.ns], self.site_if, down, cut)
+    def _write_rules(self, cut=None):
+        with self._rules_lock:
+            if cut is not None:
+                self._cut = cut
+            up, down = self.loss
+            self._load([], self.host_if, up, self._cut)
+            self._load(["ip", "netns", "exec", self.ns], self.site_if, down, self._cut)
 
     def set_loss(self, uplink_percent, downlink_percent=None):
         """Random loss on what the site sends (uplink) and receives (downlink)."""
