@@ -8,7 +8,8 @@ frequency analysis of the audio it hears and the colours of the composite it see
    the muted site still hears the others. The operator then sets layout 1+5 and gives blue the floor:
    the listener sees blue in the main tile and the other colours in small tiles.
 2. Five talkers of decreasing loudness and a listener, N = 3: only the three loudest are heard.
-3. A site that also sends slides (a second video) switches the room to the presentation layout."""
+3. A site that also sends slides (a second video) switches the room to the presentation layout.
+4. The one site that talks takes the main tile (voice activation); once it has left, its tile is freed."""
 import json
 import os
 import subprocess
@@ -95,7 +96,7 @@ def hears(result, freq):
 
 def phase_mute_floor(base):
     api(base, "POST", "/api/rooms/meet/sites/red/mute")
-    sites = {c: start_site(base, c, f, 0.0 if c == "white" else 0.3, 14, 6, token=f"token-{c}-0123", pattern=c)
+    sites = {c: start_site(base, c, f, 0.0 if c == "white" else 0.3, 14, 10, token=f"token-{c}-0123", pattern=c)
              for c, f in (("red", 440), ("blue", 660), ("green", 880), ("white", 330))}
     wait_connected(base, 4)
     api(base, "POST", "/api/rooms/meet/layout", {"layout": "1+5"})
@@ -129,19 +130,20 @@ def phase_loudest(base):
     the roster names each site's tier."""
     api(base, "POST", "/api/rooms/meet/layout", {"layout": "2x2"})
     volumes = {440: 0.5, 550: 0.4, 660: 0.3, 770: 0.05, 880: 0.03}
-    sites = {f: start_site(base, f"t{f}", f, v, 12, 6) for f, v in volumes.items()}
-    sites["listener"] = start_site(base, "listener", 330, 0.0, 10, 6)
+    # Talkers stay long after the listener has judged (start times spread on a loaded machine).
+    sites = {f: start_site(base, f"t{f}", f, v, 14, 12) for f, v in volumes.items()}
+    sites["listener"] = start_site(base, "listener", 330, 0.0, 8, 2)
     wait_connected(base, 6)
-    end, states = time.monotonic() + 20, {}
+    end, states, tiers = time.monotonic() + 30, {}, []
     while time.monotonic() < end:
         states = decoding_states(base)
-        if len(states) >= 6 and sum(states.values()) == 4:
+        roster = api(base, "GET", "/api/rooms/meet")["sites"]
+        tiers = [s["link"].get("tier") for s in roster if s.get("connected")]
+        if len(states) >= 6 and sum(states.values()) == 4 and len(tiers) == 6 and None not in tiers:
             break
         time.sleep(0.5)   # metrics are sampled every second; bounded by the deadline
     mcutest.expect(len(states) >= 6 and sum(states.values()) == 4,
                    f"2x2 with 6 sites: exactly 4 cameras decoded, the 2 out of view not: {states}")
-    roster = api(base, "GET", "/api/rooms/meet")["sites"]
-    tiers = [s["link"].get("tier") for s in roster if s.get("connected")]
     mcutest.expect(len(tiers) == 6 and all(t == 0 for t in tiers), f"the roster names each site's tier: {tiers}")
     results = {str(k): finish(str(k), p) for k, p in sites.items()}
     listener = results["listener"]
@@ -164,6 +166,25 @@ def phase_content(base):
     mcutest.expect("green" in beside, f"the presenter's camera is beside the slides: {beside}")
 
 
+def phase_talker_and_leave(base):
+    """Voice activation and leaving, seen by listeners: in 1+5 the one site that talks takes the main
+    tile; once it has left, a later listener sees no trace of it."""
+    api(base, "POST", "/api/rooms/meet/layout", {"layout": "1+5"})
+    talker = start_site(base, "talker", 440, 0.3, 8, 0, pattern="red")
+    quiet = [start_site(base, f"quiet{i}", 330, 0.0, 26, 2, pattern=p) for i, p in enumerate(("blue", "green"))]
+    first = start_site(base, "listener1", 330, 0.0, 7, 4, pattern="white")
+    grid = finish("listener1", first)["grid"]
+    mcutest.expect(colour_of(grid[3][5]) == "red", f"the talker holds the main tile: {colour_of(grid[3][5])}")
+    finish("talker", talker)
+    later = start_site(base, "listener2", 330, 0.0, 6, 0, pattern="white")
+    grid = finish("listener2", later)["grid"]
+    seen = {colour_of(cell) for row in grid for cell in row}
+    mcutest.expect("red" not in seen, f"the talker's tile is freed once it has left: {seen}")
+    mcutest.expect({"blue", "green"} <= seen, f"the others are still shown: {seen}")
+    for p in quiet:
+        finish("quiet", p)
+
+
 def main():
     with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
         f.write(CONFIG)
@@ -172,6 +193,7 @@ def main():
             phase_mute_floor(mcu.url)
             phase_loudest(mcu.url)
             phase_content(mcu.url)
+            phase_talker_and_leave(mcu.url)
             mcutest.expect(mcu.stop() == 0, "clean stop")
     finally:
         os.unlink(f.name)
