@@ -9,6 +9,8 @@
 
 #include "server.h"
 
+#include <nice/interfaces.h>
+
 #include "api/admin.h"
 #include "api/events.h"
 #include "api/health.h"
@@ -69,6 +71,26 @@ split_host_port (McuConfig *config, const char *group, const char *key, char **h
   return TRUE;
 }
 
+/* The addresses to offer when the config names none, listed once at start rather than by every
+ * peer (libnice would call getifaddrs per site): every interface address but IPv6 link-local ones,
+ * which no site can use and which only add candidate pairs to check; plus 127.0.0.1 when the server
+ * listens on loopback. Interfaces that appear later need a restart (or [ice] addresses). */
+static char **
+default_ice_addresses (gboolean loopback)
+{
+  GList *ips = nice_interfaces_get_local_ips (FALSE);
+  GPtrArray *list = g_ptr_array_new ();
+
+  for (GList *l = ips; l != NULL; l = l->next)
+    if (g_ascii_strncasecmp (l->data, "fe80:", 5) != 0)
+      g_ptr_array_add (list, g_strdup (l->data));
+  if (loopback)
+    g_ptr_array_add (list, g_strdup ("127.0.0.1"));
+  g_list_free_full (ips, g_free);
+  g_ptr_array_add (list, NULL);
+  return (char **) g_ptr_array_free (list, FALSE);
+}
+
 static gboolean
 load_peer_config (McuServer *server, gboolean loopback, GError **error)
 {
@@ -79,8 +101,10 @@ load_peer_config (McuServer *server, gboolean loopback, GError **error)
   mcu_peer_config_init (pc);
   pc->consent_freshness = mcu_config_get_bool (config, "ice", "consent-freshness");
   pc->ice_addresses = split_list (mcu_config_get_string (config, "ice", "addresses"));
-  if (pc->ice_addresses[0] == NULL)
-    g_clear_pointer (&pc->ice_addresses, g_strfreev);
+  if (pc->ice_addresses[0] == NULL) {
+    g_strfreev (pc->ice_addresses);
+    pc->ice_addresses = default_ice_addresses (loopback);
+  }
   pc->loopback_too = loopback;
   pc->public_address = *public_address ? g_strdup (public_address) : NULL;
   pc->ice_tcp = mcu_config_get_bool (config, "ice", "tcp");
