@@ -31,8 +31,8 @@ static const McuConfigKey schema[] = {
   { "server", "state-file", MCU_CONFIG_STRING, "", 0, 0,
     "JSON file keeping API-created rooms and sites across restarts; empty = next to this file (NAME.state.json)" },
   { "ice", "addresses", MCU_CONFIG_STRING, "", 0, 0,
-    "local IP addresses to offer as ICE candidates, comma-separated; empty = all but loopback "
-    "(plus 127.0.0.1 when the HTTP address is loopback)" },
+    "local IP addresses to offer as ICE candidates, comma-separated; empty = every interface's at start "
+    "but loopback and IPv6 link-local (plus 127.0.0.1 when the HTTP address is loopback)" },
   { "ice", "public-address", MCU_CONFIG_STRING, "", 0, 0,
     "the server's public IP when it sits behind a 1:1 NAT; offered as an extra candidate" },
   { "ice", "stun-server", MCU_CONFIG_STRING, "", 0, 0,
