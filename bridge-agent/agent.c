@@ -326,7 +326,9 @@ status_set_hand (gboolean raised, gpointer user_data)
   BridgeAgent *agent = user_data;
 
   agent->hand_raised = raised;
-  g_message ("hand %s from the status page", raised ? "raised" : "lowered");
+  gboolean sent = bridge_whip_set_hand (agent->whip, raised);
+  g_message ("hand %s from the status page%s", raised ? "raised" : "lowered",
+             sent ? "" : " (not in the meeting now: shown locally only)");
 }
 
 static const BridgeStatusHooks status_hooks = { status_get, status_set_muted, status_set_hand };

@@ -21,7 +21,8 @@ struct _BridgeWhip {
   char *join_url;
   char *token;
   char *session_url;
-  guint pending_deletes;
+  char *hand_url;        /* POST {"session": session_url, "raised": bool}: the mcu's raise-hand */
+  guint pending_deletes; /* DELETEs and hand POSTs still in flight (stop waits for them) */
 };
 
 char *
@@ -73,6 +74,12 @@ bridge_whip_new (const char *server, const char *room, const char *token, const 
   whip->session = soup_session_new_with_options ("timeout", timeout_s, "idle-timeout", 30,
                                                  "user-agent", "bridge-agent ", NULL);
   whip->join_url = bridge_whip_join_url (server, room, guest ? name : NULL);
+  g_autofree char *room_e = g_uri_escape_string (room, NULL, FALSE);
+  g_autofree char *base = g_strdup (server);
+  g_strchomp (base);
+  while (*base != '\0' && base[strlen (base) - 1] == '/')
+    base[strlen (base) - 1] = '\0';
+  whip->hand_url = g_strdup_printf ("%s/api/rooms/%s/hand", base, room_e);
   whip->token = guest ? NULL : g_strdup (token);
   return whip;
 }
@@ -83,6 +90,7 @@ bridge_whip_free (BridgeWhip *whip)
   soup_session_abort (whip->session);
   g_object_unref (whip->session);
   g_free (whip->join_url);
+  g_free (whip->hand_url);
   g_free (whip->token);
   g_free (whip->session_url);
   g_free (whip);
@@ -246,6 +254,29 @@ bridge_whip_leave (BridgeWhip *whip)
     return;
   whip->pending_deletes++;
   soup_session_send_and_read_async (whip->session, msg, G_PRIORITY_DEFAULT, NULL, on_deleted, whip);
+}
+
+gboolean
+bridge_whip_set_hand (BridgeWhip *whip, gboolean raised)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  if (whip->session_url == NULL)
+    return FALSE;
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "session");
+  json_builder_add_string_value (builder, whip->session_url);
+  json_builder_set_member_name (builder, "raised");
+  json_builder_add_boolean_value (builder, raised);
+  json_builder_end_object (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *body = json_to_string (root, FALSE);
+  g_autoptr (SoupMessage) msg = new_message (whip, "POST", whip->hand_url, "application/json", body);
+  if (msg == NULL)
+    return FALSE;
+  whip->pending_deletes++;
+  soup_session_send_and_read_async (whip->session, msg, G_PRIORITY_DEFAULT, NULL, on_deleted, whip);
+  return TRUE;
 }
 
 void

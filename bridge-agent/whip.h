@@ -47,6 +47,9 @@ char *bridge_whip_patch_finish (BridgeWhip *whip, GAsyncResult *result, GError *
 
 /* DELETEs the session, if any, without waiting for the answer; forgets it. */
 void bridge_whip_leave (BridgeWhip *whip);
+/* Raises or lowers the site's hand on the mcu (POST /api/rooms/ROOM/hand with the session URL); FALSE
+ * when not joined. Fire and forget: the mcu's console shows it, the seat keeps it through a drop. */
+gboolean bridge_whip_set_hand (BridgeWhip *whip, gboolean raised);
 
 /* DELETEs still on their way (the agent waits for them, bounded, when it stops). */
 guint bridge_whip_get_pending (BridgeWhip *whip);
