@@ -3,8 +3,8 @@
  * McuLinkHistory: per-site rings of one-second link samples for a meeting, their outages, and the
  * CSV they are written out as. See link-history.h.
  *
- * Memory: one ring per site that ever joined, allocated at its first sample with the full capacity
- * (McuLinkSample is 36 bytes: three hours at one a second is ~390 kB a site).
+ * Memory: one ring per site that ever joined, grown by doubling up to the capacity (McuLinkSample is
+ * 40 bytes: a full three hours at one a second is ~430 kB a site, a one-hour meeting ~150 kB).
  *
  * Threads: the owner's only (the control thread in the server).
  */
@@ -17,8 +17,8 @@
 typedef struct {
   char *id;
   char *name;
-  McuLinkSample *ring;       /* oldest at head */
-  guint head, count;
+  McuLinkSample *ring;       /* oldest at head; wraps only once allocated == capacity */
+  guint head, count, allocated;
   guint64 dropped;
   guint outages;             /* runs that ended with the site back */
   double outage_s;
@@ -77,7 +77,8 @@ lookup_or_add (McuLinkHistory *history, const char *site_id, const char *site_na
   if (ring == NULL) {
     ring = g_new0 (SiteRing, 1);
     ring->id = g_strdup (site_id);
-    ring->ring = g_new0 (McuLinkSample, history->capacity);
+    ring->allocated = MIN (history->capacity, 64);
+    ring->ring = g_new0 (McuLinkSample, ring->allocated);
     g_ptr_array_add (history->sites, ring);
     g_hash_table_insert (history->by_id, ring->id, ring);
   }
@@ -117,6 +118,11 @@ mcu_link_history_record (McuLinkHistory *history, const char *site_id, const cha
   McuLinkSample copy = *sample;
 
   count_outage (ring, &copy);
+  if (ring->count == ring->allocated && ring->allocated < history->capacity) {
+    /* head is still 0: nothing has wrapped before the ring reached its capacity */
+    ring->allocated = (guint) MIN ((guint64) ring->allocated * 2, history->capacity);
+    ring->ring = g_renew (McuLinkSample, ring->ring, ring->allocated);
+  }
   if (ring->count == history->capacity) {
     ring->head = (ring->head + 1) % history->capacity;
     ring->count--;

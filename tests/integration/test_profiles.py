@@ -105,8 +105,9 @@ def time_back(samples, up_ms, hold=4):
     return None
 
 
-def fetch_report(base):
-    req = urllib.request.Request(base + "api/rooms/meet/report.csv", headers={"Authorization": "Bearer " + ADMIN})
+def fetch_report(base, room="meet", token=ADMIN):
+    headers = {"Authorization": "Bearer " + token} if token else {}
+    req = urllib.request.Request(base + f"api/rooms/{room}/report.csv", headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.headers.get("Content-Type", ""), resp.read().decode()
@@ -124,6 +125,9 @@ def csv_section(text, title):
 
 
 def check_report(base, profile, name):
+    for room, token, want in (("meet", None, "HTTP 401"), ("meet", "wrong", "HTTP 403"), ("nowhere", ADMIN, "HTTP 404")):
+        got = fetch_report(base, room, token)
+        mcutest.expect(got == (None, want), f"report.csv of {room} with token {token!r}: {want}, got {got}")
     ctype, text = fetch_report(base)
     mcutest.expect(ctype is not None and ctype.startswith("text/csv"), f"report.csv served: {ctype} {text[:200]}")
     people = {r["site_name"]: r for r in csv_section(text, "attendance")}

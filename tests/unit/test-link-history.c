@@ -36,6 +36,24 @@ test_ring_bounded (void)
   g_assert_cmpuint (mcu_link_history_n_sites (h), ==, 1);
 }
 
+/* Past the first allocation (64) the ring grows, then wraps at its capacity, keeping order. */
+static void
+test_ring_grows (void)
+{
+  g_autoptr (McuLinkHistory) h = mcu_link_history_new (200);
+  McuLinkSummary sum;
+
+  for (gint64 i = 0; i < 450; i++) {
+    McuLinkSample s = sample_at (i, TRUE, FALSE);
+    mcu_link_history_record (h, "g", "G", &s);
+  }
+  g_assert_true (mcu_link_history_get_summary (h, "g", &sum));
+  g_assert_cmpuint (sum.n_samples, ==, 200);
+  g_assert_cmpuint (sum.dropped, ==, 250);
+  for (guint k = 0; k < 200; k++)
+    g_assert_cmpint (mcu_link_history_get_sample (h, "g", k)->at_us, ==, (250 + (gint64) k) * SEC);
+}
+
 static void
 test_outages (void)
 {
@@ -161,6 +179,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/link-history/ring-bounded", test_ring_bounded);
+  g_test_add_func ("/link-history/ring-grows", test_ring_grows);
   g_test_add_func ("/link-history/outages", test_outages);
   g_test_add_func ("/link-history/summary", test_summary);
   g_test_add_func ("/link-history/record-site", test_record_site);
