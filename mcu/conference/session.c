@@ -16,6 +16,7 @@
 
 #include "conference/room-error.h"
 #include "sdp/sdp-fragment.h"
+#include "transport/negotiated.h"
 
 struct _McuSession {
   gatomicrefcount rc;
@@ -42,7 +43,7 @@ struct _McuSession {
   GSource *timer;
   GTask *pending;          /* start or ICE-restart waiting for gathering */
   GSource *gather_timeout;
-  guint32 ssrc[4];         /* audio, video, video rtx, content */
+  guint32 ssrc[3];         /* what we send: audio, video, video rtx */
   gboolean closed;
   gboolean ended_reported;
 
@@ -427,72 +428,11 @@ on_local_candidate (McuPeer *peer, const char *candidate, gpointer user_data)
    * trickle); host candidates, which are what sites reach us on, are ready well before the answer. */
 }
 
-static McuRtpSessionConfig
-rtp_config_from (McuSession *session, const McuSdpNegotiated *negotiated)
-{
-  McuRtpSessionConfig config = { 0 };
-  const McuSdpNegotiatedMedia *audio = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_AUDIO);
-  const McuSdpNegotiatedMedia *video = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_VIDEO);
-  const McuSdpNegotiatedMedia *content = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_CONTENT);
-  const McuSdpNegotiatedMedia *any = video ? video : audio;
-  guint fb = video ? video->rtcp_fb : 0;
-
-  if (audio != NULL) {
-    config.local_audio_ssrc = session->ssrc[0];
-    config.audio_pt = audio->payload_type;
-    config.audio_clock = audio->clock_rate;
-    config.remote_ssrc[MCU_MEDIA_AUDIO] = audio->remote_ssrc;
-    config.mids[MCU_MEDIA_AUDIO] = audio->mid;
-    config.ext_audio_level = audio->extmap.audio_level;
-    fb |= audio->rtcp_fb;
-  }
-  if (video != NULL) {
-    config.local_video_ssrc = session->ssrc[1];
-    config.local_video_rtx_ssrc = video->rtx_payload_type ? session->ssrc[2] : 0;
-    config.video_pt = video->payload_type;
-    config.video_rtx_pt = video->rtx_payload_type;
-    config.video_clock = video->clock_rate;
-    config.remote_ssrc[MCU_MEDIA_VIDEO] = video->remote_ssrc;
-    config.remote_rtx_ssrc[MCU_MEDIA_VIDEO] = video->remote_rtx_ssrc;
-    config.mids[MCU_MEDIA_VIDEO] = video->mid;
-  }
-  if (content != NULL) {
-    config.content_pt = content->payload_type;
-    config.content_rtx_pt = content->rtx_payload_type;
-    config.remote_ssrc[MCU_MEDIA_CONTENT] = content->remote_ssrc;
-    config.remote_rtx_ssrc[MCU_MEDIA_CONTENT] = content->remote_rtx_ssrc;
-    config.mids[MCU_MEDIA_CONTENT] = content->mid;
-  }
-  config.nack = (fb & MCU_SDP_FB_NACK) != 0;
-  config.pli = (fb & MCU_SDP_FB_NACK_PLI) != 0;
-  config.fir = (fb & MCU_SDP_FB_CCM_FIR) != 0;
-  config.remb = (fb & MCU_SDP_FB_GOOG_REMB) != 0;
-  config.twcc = (fb & MCU_SDP_FB_TRANSPORT_CC) != 0;
-  config.rsize = any ? any->rtcp_rsize : FALSE;
-  if (any != NULL) {
-    config.ext_abs_send_time = any->extmap.abs_send_time;
-    config.ext_twcc = any->extmap.transport_cc;
-    config.ext_mid = any->extmap.mid;
-  }
-  config.cname = "mcu";
-  /* Retransmission history per outgoing stream: 256 packets cover 2.5 s of the 1.2 Mbit/s tier (a NACK
-   * comes within an RTT or two), at half the memory of the default — it is per site. */
-  config.history_packets = 256;
-  return config;
-}
-
 static gboolean
 setup_remote (McuSession *session, McuSdpNegotiated *negotiated, GError **error)
 {
-  if (!mcu_peer_set_remote (session->peer, negotiated->remote_ice_ufrag, negotiated->remote_ice_pwd,
-                            negotiated->remote_fingerprint_algorithm, negotiated->remote_fingerprint, error))
-    return FALSE;
-  for (guint i = 0; negotiated->remote_candidates[i] != NULL; i++)
-    mcu_peer_add_remote_candidate (session->peer, negotiated->remote_candidates[i], NULL);
-  if (negotiated->remote_end_of_candidates)
-    mcu_peer_end_of_candidates (session->peer);
-
-  McuRtpSessionConfig config = rtp_config_from (session, negotiated);
+  McuRtpSessionConfig config;
+  const guint32 ssrcs[MCU_N_SSRCS] = { session->ssrc[0], session->ssrc[1], session->ssrc[2], 0, 0 };
   McuRtpSessionCallbacks callbacks = {
     .send_rtp = send_rtp_cb,
     .send_rtcp = send_rtcp_cb,
@@ -500,6 +440,14 @@ setup_remote (McuSession *session, McuSdpNegotiated *negotiated, GError **error)
     .on_keyframe_request = on_keyframe_request_cb,
     .on_bitrate_request = on_bitrate_request_cb,
   };
+
+  if (!mcu_peer_set_remote_from_sdp (session->peer, negotiated, error))
+    return FALSE;
+  mcu_rtp_session_config_from_sdp (&config, negotiated, ssrcs);
+  config.cname = "mcu";
+  /* Retransmission history per outgoing stream: 256 packets cover 2.5 s of the 1.2 Mbit/s tier (a NACK
+   * comes within an RTT or two), at half the memory of the default — it is per site. */
+  config.history_packets = 256;
   session->rtp = mcu_rtp_session_new (&config, &callbacks, session);
   return TRUE;
 }

@@ -19,6 +19,8 @@
 
 #include "site.h"
 
+#include "transport/negotiated.h"
+
 #include <errno.h>
 #include <opus.h>
 #include <string.h>
@@ -325,39 +327,13 @@ fail (LoadgenSite *site, const char *format, ...)
 static McuRtpSessionConfig
 rtp_config (LoadgenSite *site, const McuSdpNegotiated *negotiated)
 {
-  McuRtpSessionConfig config = { 0 };
-  const McuSdpNegotiatedMedia *audio = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_AUDIO);
-  const McuSdpNegotiatedMedia *video = mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_VIDEO);
-  const McuSdpNegotiatedMedia *any = video ? video : audio;
-  guint fb = (video ? video->rtcp_fb : 0) | (audio ? audio->rtcp_fb : 0);
+  McuRtpSessionConfig config;
+  const guint32 ssrcs[MCU_N_SSRCS] = { site->ssrc[0], site->ssrc[1], site->ssrc[2], 0, 0 };
 
-  if (audio != NULL) {
-    config.local_audio_ssrc = site->ssrc[0];
-    config.audio_pt = site->audio_pt = audio->payload_type;
-    config.remote_ssrc[MCU_MEDIA_AUDIO] = audio->remote_ssrc;
-    config.mids[MCU_MEDIA_AUDIO] = audio->mid;
-    config.ext_audio_level = site->ext_audio_level = audio->extmap.audio_level;
-  }
-  if (video != NULL) {
-    config.local_video_ssrc = site->ssrc[1];
-    config.local_video_rtx_ssrc = video->rtx_payload_type ? site->ssrc[2] : 0;
-    config.video_pt = site->video_pt = video->payload_type;
-    config.video_rtx_pt = video->rtx_payload_type;
-    config.remote_ssrc[MCU_MEDIA_VIDEO] = video->remote_ssrc;
-    config.remote_rtx_ssrc[MCU_MEDIA_VIDEO] = video->remote_rtx_ssrc;
-    config.mids[MCU_MEDIA_VIDEO] = video->mid;
-  }
-  config.nack = (fb & MCU_SDP_FB_NACK) != 0;
-  config.pli = (fb & MCU_SDP_FB_NACK_PLI) != 0;
-  config.fir = (fb & MCU_SDP_FB_CCM_FIR) != 0;
-  config.remb = (fb & MCU_SDP_FB_GOOG_REMB) != 0;
-  config.twcc = (fb & MCU_SDP_FB_TRANSPORT_CC) != 0;
-  if (any != NULL) {
-    config.rsize = any->rtcp_rsize;
-    config.ext_abs_send_time = any->extmap.abs_send_time;
-    config.ext_twcc = any->extmap.transport_cc;
-    config.ext_mid = any->extmap.mid;
-  }
+  mcu_rtp_session_config_from_sdp (&config, negotiated, ssrcs);
+  site->audio_pt = config.audio_pt;
+  site->video_pt = config.video_pt;
+  site->ext_audio_level = config.ext_audio_level;
   config.cname = site->name;
   return config;
 }
@@ -371,12 +347,9 @@ apply_answer (LoadgenSite *site, const char *text, gsize len, GError **error)
   if (answer == NULL || !mcu_sdp_read_answer (site->offer, answer, &negotiated, error))
     return FALSE;
   site->negotiated = negotiated;
-  if (!mcu_peer_set_remote (site->peer, negotiated->remote_ice_ufrag, negotiated->remote_ice_pwd,
-                            negotiated->remote_fingerprint_algorithm, negotiated->remote_fingerprint, error))
+  if (!mcu_peer_set_remote_from_sdp (site->peer, negotiated, error))
     return FALSE;
-  for (guint i = 0; negotiated->remote_candidates[i] != NULL; i++)
-    mcu_peer_add_remote_candidate (site->peer, negotiated->remote_candidates[i], NULL);
-  mcu_peer_end_of_candidates (site->peer);
+  mcu_peer_end_of_candidates (site->peer);   /* the mcu answers with all its candidates */
 
   McuRtpSessionConfig config = rtp_config (site, negotiated);
   McuRtpSessionCallbacks callbacks = {
