@@ -132,14 +132,16 @@ mcu_link_history_record (McuLinkHistory *history, const char *site_id, const cha
   ring->count++;
 }
 
-/* Stalled: a new measurement of the same session shows no packet since the last one. */
+/* Stalled: a new measurement of the same session shows no packet since the last one, after media
+ * had started to flow. */
 static gboolean
 judge_stall (SiteRing *ring, const McuSiteLink *link, const char *session_id)
 {
   if (link->sampled_us <= ring->link_sampled_us)
     return ring->stalled;  /* nothing new measured: keep the last judgement */
   gboolean same_session = g_strcmp0 (ring->session_id, session_id) == 0;
-  ring->stalled = same_session && ring->link_sampled_us > 0 && link->packets_in <= ring->packets_in;
+  /* Before the first packet of a session the site is joining, not stalled. */
+  ring->stalled = same_session && ring->packets_in > 0 && link->packets_in <= ring->packets_in;
   ring->link_sampled_us = link->sampled_us;
   ring->packets_in = link->packets_in;
   if (!same_session) {

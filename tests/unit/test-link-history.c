@@ -114,35 +114,45 @@ test_record_site (void)
   g_autoptr (McuLinkHistory) h = mcu_link_history_new (100);
   g_autoptr (McuSite) site = mcu_site_new ("ha-giang", "Hà Giang", TRUE);
   McuLinkSummary sum;
+  const McuLinkSample *s;
 
-  mcu_link_history_record_site (h, site, -1, 1 * SEC);       /* never connected: an outage */
+  mcu_link_history_record_site (h, site, -1, 1 * SEC);       /* [0] not connected: a run opens */
   mcu_site_set_connected (site, "session-1");
-  set_link (site, 2, 100, 150);
-  mcu_link_history_record_site (h, site, 1, 2 * SEC);
-  set_link (site, 3, 150, 160);
-  mcu_link_history_record_site (h, site, 1, 3 * SEC);
-  mcu_link_history_record_site (h, site, 1, 4 * SEC);        /* same measurement again: not a stall */
-  set_link (site, 5, 150, 170);
-  mcu_link_history_record_site (h, site, 2, 5 * SEC);        /* no packet since: stalled */
+  set_link (site, 2, 0, -1);
+  mcu_link_history_record_site (h, site, -1, 2 * SEC);       /* [1] joined, no media yet */
+  set_link (site, 3, 0, -1);
+  mcu_link_history_record_site (h, site, -1, 3 * SEC);       /* [2] still none: joining, not a stall */
+  set_link (site, 4, 100, 150);
+  mcu_link_history_record_site (h, site, 1, 4 * SEC);        /* [3] media */
+  set_link (site, 5, 150, 160);
+  mcu_link_history_record_site (h, site, 1, 5 * SEC);        /* [4] more */
+  mcu_link_history_record_site (h, site, 1, 6 * SEC);        /* [5] same measurement again: not a stall */
+  set_link (site, 7, 150, 170);
+  mcu_link_history_record_site (h, site, 2, 7 * SEC);        /* [6] no packet since: stalled */
   mcu_site_set_connected (site, "session-2");
-  set_link (site, 6, 20, 180);
-  mcu_link_history_record_site (h, site, 2, 6 * SEC);        /* fewer packets, but a new session */
+  set_link (site, 8, 20, 180);
+  mcu_link_history_record_site (h, site, 2, 8 * SEC);        /* [7] fewer packets, but a new session */
 
-  const McuLinkSample *s0 = mcu_link_history_get_sample (h, "ha-giang", 0);
-  g_assert_false (s0->connected);
-  g_assert_cmpfloat (s0->rtt_ms, <, 0);
-  const McuLinkSample *s1 = mcu_link_history_get_sample (h, "ha-giang", 1);
-  g_assert_true (s1->connected);
-  g_assert_cmpfloat_with_epsilon (s1->rtt_ms, 150, 1e-3);
-  g_assert_cmpfloat_with_epsilon (s1->loss_out, 0.05, 1e-6);
-  g_assert_cmpint (s1->tier, ==, 1);
+  s = mcu_link_history_get_sample (h, "ha-giang", 0);
+  g_assert_false (s->connected);
+  g_assert_cmpfloat (s->rtt_ms, <, 0);
+  g_assert_false (mcu_link_history_get_sample (h, "ha-giang", 1)->stalled);
   g_assert_false (mcu_link_history_get_sample (h, "ha-giang", 2)->stalled);
-  g_assert_false (mcu_link_history_get_sample (h, "ha-giang", 3)->stalled);
-  g_assert_true (mcu_link_history_get_sample (h, "ha-giang", 4)->stalled);
+  s = mcu_link_history_get_sample (h, "ha-giang", 3);
+  g_assert_true (s->connected);
+  g_assert_false (s->stalled);
+  g_assert_cmpfloat_with_epsilon (s->rtt_ms, 150, 1e-3);
+  g_assert_cmpfloat_with_epsilon (s->loss_out, 0.05, 1e-6);
+  g_assert_cmpuint (s->bitrate_in_bps, ==, 64000);
+  g_assert_cmpint (s->tier, ==, 1);
+  g_assert_false (mcu_link_history_get_sample (h, "ha-giang", 4)->stalled);
   g_assert_false (mcu_link_history_get_sample (h, "ha-giang", 5)->stalled);
+  g_assert_true (mcu_link_history_get_sample (h, "ha-giang", 6)->stalled);
+  g_assert_false (mcu_link_history_get_sample (h, "ha-giang", 7)->stalled);
   g_assert_true (mcu_link_history_get_summary (h, "ha-giang", &sum));
-  g_assert_cmpuint (sum.outages, ==, 2);
-  g_assert_cmpuint (sum.n_samples, ==, 6);
+  g_assert_cmpuint (sum.outages, ==, 2);   /* the absence before the join, the stall */
+  g_assert_cmpfloat_with_epsilon (sum.outage_s, 2.0, 1e-9);
+  g_assert_cmpuint (sum.n_samples, ==, 8);
 }
 
 static void
