@@ -81,6 +81,7 @@ static double rate_in (const McuSiteLink *l) { return l->bitrate_in_bps; }
 static double rate_out (const McuSiteLink *l) { return l->bitrate_out_bps; }
 static double tier (const McuSiteLink *l) { return l->tier; }
 static double decoded (const McuSiteLink *l) { return l->video_decoded ? 1 : 0; }
+static double tile (const McuSiteLink *l) { return l->tier >= 0 ? l->video_tile : -1; }
 static double frames_decoded (const McuSiteLink *l) { return (double) l->video_frames_decoded; }
 static double malformed (const McuSiteLink *l) { return (double) l->malformed_in; }
 static double decrypt_failures (const McuSiteLink *l) { return (double) l->decrypt_failures; }
@@ -100,6 +101,7 @@ static const SiteMetric site_metrics[] = {
   { "mcu_site_bitrate_out_bps", "gauge", "send rate to the site", rate_out },
   { "mcu_site_tier", "gauge", "composite tier the site receives (0 = largest; -1 = none)", tier },
   { "mcu_site_video_decoding", "gauge", "1 when the site's camera is in view and decoded, else 0", decoded },
+  { "mcu_site_video_tile", "gauge", "the site's tile in the layout (0 = the main tile of 1+N), -1 = not in view", tile },
   { "mcu_site_video_frames_decoded_total", "counter", "frames of the site's camera the mixer decoded", frames_decoded },
   { "mcu_site_malformed_total", "counter", "packets from the site dropped as malformed", malformed },
   { "mcu_site_decrypt_failures_total", "counter", "packets from the site that failed SRTP authentication", decrypt_failures },

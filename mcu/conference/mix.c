@@ -389,8 +389,8 @@ on_tier_timer (gpointer user_data)
   g_hash_table_iter_init (&iter, mix->sites);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site)) {
     if (!mcu_video_mixer_get_site_stats (mix->video, site->id, &video))
-      memset (&video, 0, sizeof video);
-    mcu_session_set_mix_state (site->session, site->tier, video.decoding, video.decoded_frames);
+      video = (McuVideoSiteStats) { .tile = -1 };
+    mcu_session_set_mix_state (site->session, site->tier, video.decoding, video.tile, video.decoded_frames);
     mcu_session_get_stats (site->session, &stats);
     double loss = stats.rtp.send[MCU_MEDIA_VIDEO].remote_fraction_lost;
     mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);

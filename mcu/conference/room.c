@@ -573,6 +573,7 @@ fill_link (McuSiteLink *link, const McuSiteLink *previous, const McuSessionStats
   }
   link->tier = stats->tier;
   link->video_decoded = stats->video_decoded;
+  link->video_tile = stats->video_tile;
   link->video_frames_decoded = stats->video_frames_decoded;
   link->malformed_in = stats->peer.malformed + rtp->malformed_rtp + rtp->malformed_rtcp;
   link->decrypt_failures = stats->peer.decrypt_failures;

@@ -677,6 +677,7 @@ link_to_json (const McuSiteLink *link)
   else
     json_object_set_null_member (object, "tier");
   json_object_set_boolean_member (object, "video_decoded", link->valid && link->video_decoded);
+  json_object_set_int_member (object, "video_tile", link->valid && link->tier >= 0 ? link->video_tile : -1);
   return object;
 }
 

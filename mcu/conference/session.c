@@ -52,6 +52,7 @@ struct _McuSession {
   McuSessionStats stats;
   gint mix_tier;           /* under stats_lock, see mcu_session_set_mix_state */
   gboolean mix_decoded;
+  gint mix_tile;
   guint64 mix_frames_decoded;
 };
 
@@ -75,6 +76,7 @@ mcu_session_new (const char *id, const char *site_id, const McuSessionSetup *set
   session->gather_timeout_ms = setup->gather_timeout_ms ? setup->gather_timeout_ms : 1000;
   g_mutex_init (&session->stats_lock);
   session->mix_tier = -1;
+  session->mix_tile = -1;
   session->stats.tier = -1;
   for (guint i = 0; i < G_N_ELEMENTS (session->ssrc); i++)
     session->ssrc[i] = g_random_int_range (1, G_MAXINT32);
@@ -304,15 +306,17 @@ mcu_session_get_stats (McuSession *session, McuSessionStats *out)
   *out = session->stats;
   out->tier = session->mix_tier;
   out->video_decoded = session->mix_decoded;
+  out->video_tile = session->mix_tile;
   out->video_frames_decoded = session->mix_frames_decoded;
   g_mutex_unlock (&session->stats_lock);
 }
 
 void
-mcu_session_set_mix_state (McuSession *session, gint tier, gboolean video_decoded,
+mcu_session_set_mix_state (McuSession *session, gint tier, gboolean video_decoded, gint video_tile,
                            guint64 video_frames_decoded)
 {
   g_mutex_lock (&session->stats_lock);
+  session->mix_tile = video_tile;
   session->mix_tier = tier;
   session->mix_decoded = video_decoded;
   session->mix_frames_decoded = video_frames_decoded;

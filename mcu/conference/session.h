@@ -96,11 +96,12 @@ typedef struct {
   /* Set by a mix room (see mcu_session_set_mix_state); -1 / FALSE / 0 elsewhere. */
   gint tier;                  /* output tier the site receives */
   gboolean video_decoded;     /* its camera is in view and being decoded */
+  gint video_tile;            /* its tile in the layout (0 = the main tile of 1+N), -1 = not in view */
   guint64 video_frames_decoded;
 } McuSessionStats;
 void mcu_session_get_stats (McuSession *session, McuSessionStats *out);
 /* What the room's mixers do with this site (media thread; read back through get_stats). */
-void mcu_session_set_mix_state (McuSession *session, gint tier, gboolean video_decoded,
+void mcu_session_set_mix_state (McuSession *session, gint tier, gboolean video_decoded, gint video_tile,
                                 guint64 video_frames_decoded);
 
 G_END_DECLS

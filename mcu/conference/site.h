@@ -37,6 +37,7 @@ typedef struct {
   gint64 sampled_us;       /* monotonic time of the measurement */
   gint tier;               /* composite tier the site receives, -1 = none (echo room) */
   gboolean video_decoded;  /* its camera is in view and decoded by the mixer */
+  gint video_tile;         /* its tile in the layout (0 = main tile of 1+N), -1 = not in view */
   guint64 video_frames_decoded;
   guint64 malformed_in;    /* packets dropped as malformed (transport + RTP/RTCP) */
   guint64 decrypt_failures;

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Starts an mcu with an admin token and runs test_console.js (headless Chromium) against it: the
-console shows a browser site joining /join/echo within a second, mute and floor from the console are
-reflected, a re-join keeps the seat. Screenshots land in tests/artifacts/ (git-ignored)."""
+console shows a browser site joining /join/demo within a second; mute from the console silences it for a
+second site listening; floor moves it to the main tile and unmutes it; a re-join keeps the seat. Screenshots land in tests/artifacts/ (git-ignored)."""
 import json
 import os
 import shutil
@@ -18,9 +18,12 @@ CONFIG = f"""
 [server]
 admin-token = {ADMIN}
 seat-grace = 30
-[room echo]
-mode = echo
+[room demo]
+mode = mix
 guests = true
+layout = 1+5
+[video]
+tiers = 640x360@15:500000, 320x180@15:150000
 """
 
 
@@ -36,7 +39,7 @@ def main():
     try:
         with mcutest.Mcu(config=f.name) as mcu:
             script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_console.js")
-            run = mcutest.run([node, script, "--base", mcu.url, "--room", "echo", "--token", ADMIN,
+            run = mcutest.run([node, script, "--base", mcu.url, "--room", "demo", "--token", ADMIN,
                                "--artifacts", artifacts], timeout=150)
             sys.stderr.write(run.stderr[-4000:])
             result = json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {}
