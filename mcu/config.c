@@ -45,8 +45,9 @@ static const McuConfigKey schema[] = {
     "TURN password" },
   { "ice", "tcp", MCU_CONFIG_BOOL, "true", 0, 0,
     "also offer passive ICE-TCP candidates, for sites whose networks block UDP" },
-  { "ice", "consent-freshness", MCU_CONFIG_BOOL, "true", 0, 0,
-    "keep checking that each site still answers (RFC 7675), so a vanished site is noticed in seconds" },
+  { "ice", "consent-freshness", MCU_CONFIG_BOOL, "false", 0, 0,
+    "RFC 7675 consent checks; off by default: with libnice a 10 s link flap then loses the site's media "
+    "for good (a site that sends nothing for 30 s is dropped anyway)" },
   { "ice", "port-min", MCU_CONFIG_INT, "0", 0, 65535,
     "lowest UDP port for media; 0 = any (set a range to open in a firewall)" },
   { "ice", "port-max", MCU_CONFIG_INT, "0", 0, 65535,

@@ -46,6 +46,8 @@ struct _McuSession {
   guint32 ssrc[3];         /* what we send: audio, video, video rtx */
   gboolean closed;
   gboolean ended_reported;
+  gboolean was_connected;  /* media flowed once: a later FAILED may be a flap */
+  gint64 last_rx_us;       /* when packets_in last grew (media timeout) */
 
   /* Stats snapshot, written on the media thread, read from any thread. */
   GMutex stats_lock;
@@ -323,14 +325,23 @@ mcu_session_set_mix_state (McuSession *session, gint tier, gboolean video_decode
   g_mutex_unlock (&session->stats_lock);
 }
 
+/* A site that sends nothing for this long is gone (laptop closed, link down for good): its session
+ * ends and its seat is held for the grace period. A link that only flaps comes back well before. */
+#define MEDIA_TIMEOUT_US (30 * G_USEC_PER_SEC)
+
 static gboolean
 on_timer (gpointer user_data)
 {
   McuSession *session = user_data;
   gint64 now = g_get_monotonic_time ();
   gint64 next = mcu_rtp_session_poll (session->rtp, now);
+  guint64 packets_in = session->stats.peer.packets_in;
 
   snapshot_stats (session);
+  if (session->stats.peer.packets_in != packets_in || session->last_rx_us == 0)
+    session->last_rx_us = now;
+  else if (now - session->last_rx_us > MEDIA_TIMEOUT_US)
+    end_session (session, "no packet from the site for 30 s");
   /* Never sleep longer than 100 ms: stats snapshots follow the timer. */
   g_source_set_ready_time (session->timer, MIN (next, now + 100 * G_TIME_SPAN_MILLISECOND));
   return G_SOURCE_CONTINUE;
@@ -360,13 +371,20 @@ on_peer_state (McuPeer *peer, McuPeerState state, const char *reason, gpointer u
 {
   McuSession *session = user_data;
 
-  if (state == MCU_PEER_STATE_CONNECTED)
+  if (state == MCU_PEER_STATE_CONNECTED) {
+    session->was_connected = TRUE;
     g_message ("session %s (site %s): media connected", session->id, session->site_id);
-  else if (state == MCU_PEER_STATE_FAILED || state == MCU_PEER_STATE_CLOSED)
+  } else if (state == MCU_PEER_STATE_FAILED && session->was_connected) {
+    /* After a link flap libnice can report FAILED (consent lost) and then recover the same pair: keep
+     * the session; the media timeout ends it if the site never comes back. */
+    g_message ("session %s (site %s): link failed (%s); keeping the session while the site may come back",
+               session->id, session->site_id, reason ? reason : "ICE failed");
+  } else if (state == MCU_PEER_STATE_FAILED || state == MCU_PEER_STATE_CLOSED) {
     end_session (session, reason ? reason : "transport closed");
-  else if (state == MCU_PEER_STATE_DISCONNECTED)
+  } else if (state == MCU_PEER_STATE_DISCONNECTED) {
     g_message ("session %s (site %s): link lost (%s); waiting for ICE to recover", session->id,
                session->site_id, reason ? reason : "ICE disconnected");
+  }
 }
 
 /* ---- media thread: answering ------------------------------------------------------------------- */

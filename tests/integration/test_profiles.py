@@ -188,10 +188,6 @@ KNOWN_MISSES = {
     "rural-3g/frozen": "the tier ladder moves down on loss > 8 % only (no bandwidth or RTT input): 640x360 "
                        "at 450 kbit/s overruns a 600 kbit/s link at 3 % random loss; the site reaches the "
                        "320x180 tier late or never (runs measured 6 and 51 s/min frozen)",
-    "flappy/back": "with [ice] consent-freshness = true (the default), a few seconds after a cut ends (4 s "
-                   "or 10 s) the mcu's libnice reports ICE FAILED, then 'media connected' again, and no "
-                   "media reaches the browser after that (it does no ICE restart); with consent-freshness "
-                   "= false media was back 1.0 s after a 10 s cut",
 }
 
 
