@@ -30,6 +30,8 @@ static const McuConfigKey schema[] = {
     "seconds a site that dropped keeps its seat (tile, mute, raised hand) for its re-join" },
   { "server", "state-file", MCU_CONFIG_STRING, "", 0, 0,
     "JSON file keeping API-created rooms and sites across restarts; empty = next to this file (NAME.state.json)" },
+  { "server", "link-history-seconds", MCU_CONFIG_INT, "10800", 60, 86400,
+    "seconds of per-site link history kept for the meeting report (one sample a second)" },
   { "ice", "addresses", MCU_CONFIG_STRING, "", 0, 0,
     "local IP addresses to offer as ICE candidates, comma-separated; empty = every interface's at start "
     "but loopback and IPv6 link-local (plus 127.0.0.1 when the HTTP address is loopback)" },

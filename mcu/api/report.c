@@ -162,9 +162,7 @@ mcu_api_report_register (McuHttp *http, McuServer *server)
   McuReport *report = g_new0 (McuReport, 1);
 
   report->server = server;
-  /* TODO(lead): [server] link-history-seconds once it is in the config schema (reading a key outside
-   * the schema is a critical). */
-  report->capacity = MCU_REPORT_DEFAULT_HISTORY_S;
+  report->capacity = mcu_config_get_int (mcu_server_get_config (server), "server", "link-history-seconds");
   report->histories = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) mcu_link_history_free);
   report->timer_id = g_timeout_add (1000, on_sample, report);

@@ -9,8 +9,8 @@
  *
  * The history is sampled once a second on the control thread from the roster's link refresh
  * (mcu_room_refresh_links), for every room, whether or not anyone is watching; a room's history is
- * forgotten when the room is deleted. Per site at most MCU_REPORT_DEFAULT_HISTORY_S samples are kept
- * (three hours; to become [server] link-history-seconds); older ones are overwritten.
+ * forgotten when the room is deleted. Per site at most [server] link-history-seconds samples are kept
+ * (default three hours); older ones are overwritten.
  *
  * Threads: control thread.
  */
@@ -24,7 +24,6 @@ G_BEGIN_DECLS
 typedef struct _McuServer McuServer;
 typedef struct _McuRoom McuRoom;
 
-#define MCU_REPORT_DEFAULT_HISTORY_S 10800
 
 /* Adds the route and starts the one-second sampler. The report state lives as long as @http's
  * SoupServer (it is attached to it and freed with it). */
