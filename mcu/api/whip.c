@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "api/admin.h"
 #include "conference/room-error.h"
 #include "conference/room.h"
 #include "conference/site.h"
@@ -88,39 +89,12 @@ query_value (SoupServerMessage *msg, const char *key, char **owned)
   return *owned;
 }
 
-/* HTTP status and error name of each McuRoomError, by code. */
-static const struct {
-  guint status;
-  const char *name;
-} room_errors[] = {
-  [MCU_ROOM_ERROR_UNAUTHORIZED] = { SOUP_STATUS_UNAUTHORIZED, "unauthorized" },
-  [MCU_ROOM_ERROR_FORBIDDEN] = { SOUP_STATUS_FORBIDDEN, "forbidden" },
-  [MCU_ROOM_ERROR_BAD_NAME] = { SOUP_STATUS_BAD_REQUEST, "bad-name" },
-  [MCU_ROOM_ERROR_FULL] = { SOUP_STATUS_SERVICE_UNAVAILABLE, "room-full" },
-  [MCU_ROOM_ERROR_NO_SESSION] = { SOUP_STATUS_NOT_FOUND, "unknown-session" },
-  [MCU_ROOM_ERROR_MEDIA] = { SOUP_STATUS_INTERNAL_SERVER_ERROR, "media-error" },
-  [MCU_ROOM_ERROR_TIMEOUT] = { SOUP_STATUS_GATEWAY_TIMEOUT, "timeout" },
-  [MCU_ROOM_ERROR_LOCKED] = { SOUP_STATUS_LOCKED, "room-locked" },
-  [MCU_ROOM_ERROR_NO_SITE] = { SOUP_STATUS_NOT_FOUND, "unknown-site" },
-  [MCU_ROOM_ERROR_INVALID] = { SOUP_STATUS_BAD_REQUEST, "invalid" },
-  [MCU_ROOM_ERROR_EXISTS] = { SOUP_STATUS_CONFLICT, "exists" },
-};
-
 static void
 reply_room_error (SoupServerMessage *msg, const GError *error)
 {
-  guint status = SOUP_STATUS_BAD_REQUEST;
-  const char *name = "bad-request";
-
-  if (error->domain == MCU_ROOM_ERROR && (guint) error->code < G_N_ELEMENTS (room_errors) &&
-      room_errors[error->code].name != NULL) {
-    status = room_errors[error->code].status;
-    name = room_errors[error->code].name;
-  }
-  if (status == SOUP_STATUS_UNAUTHORIZED)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate",
-                                  "Bearer");
-  mcu_http_reply_error (msg, status, name, "%s", error->message);
+  if (error->domain == MCU_ROOM_ERROR && error->code == MCU_ROOM_ERROR_UNAUTHORIZED)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "WWW-Authenticate", "Bearer");
+  mcu_api_reply_error (msg, error);
 }
 
 /* ---- POST /whip/{room} --------------------------------------------------------------------------- */
