@@ -46,8 +46,10 @@ sample_room (McuReport *report, McuRoom *room, gint64 now_mono_us, gint64 now_re
   for (guint i = 0; i < seats->len; i++) {
     McuSite *site = g_ptr_array_index (seats, i);
     /* A seat nobody took yet has no history; once a site came, its absences are outages. */
+    const McuSiteLink *link = mcu_site_get_link (site);
     if (mcu_site_get_first_joined (site) != 0)
-      mcu_link_history_record_site (history, site, -1, now_real_us);
+      mcu_link_history_record_site (history, site, link->valid && mcu_site_is_connected (site) ? link->tier : -1,
+                                    now_real_us);
   }
 }
 
