@@ -49,6 +49,7 @@ struct _BridgeAgent {
   gint64 join_started;   /* µs of the last increase in this session; 0 = none yet */
   BridgeLinkStats stats;
   gboolean muted, hand_raised;
+  gint64 adapt_after;    /* µs: receiver reports before this still count an outage as loss */
   int exit_code;
 };
 
@@ -208,6 +209,14 @@ apply_step (BridgeAgent *agent, BridgeStep step)
   if (step.state_changed)
     g_message ("state %s → %s: %s", bridge_state_to_string (step.from), bridge_state_to_string (step.state),
                step.reason);
+  if (step.state_changed && step.state == BRIDGE_STATE_CONNECTED) {
+    /* Back after a cut: a link that was down is not a lossy link. Start the adaptation afresh and
+     * ignore the first reports, which still count the outage's packets as lost. */
+    bridge_adapt_reset (agent->adapt);
+    BridgeAdaptOutput start = bridge_adapt_get (agent->adapt);
+    bridge_media_apply (agent->media, &start);
+    agent->adapt_after = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  }
   else if (step.actions & BRIDGE_ACTION_JOIN || step.actions & BRIDGE_ACTION_TEARDOWN)
     g_message ("%s: %s", bridge_state_to_string (step.state), step.reason);
   if (step.actions & BRIDGE_ACTION_TEARDOWN)
@@ -255,7 +264,8 @@ on_stats (const BridgeLinkStats *stats, gpointer user_data)
   BridgeAdaptOutput before = bridge_adapt_get (agent->adapt);
 
   agent->stats = *stats;
-  if (bridge_reconnect_get_state (agent->machine) != BRIDGE_STATE_CONNECTED)
+  if (bridge_reconnect_get_state (agent->machine) != BRIDGE_STATE_CONNECTED ||
+      g_get_monotonic_time () < agent->adapt_after)
     return;
   BridgeAdaptOutput out = bridge_adapt_update (agent->adapt, stats->loss, stats->rtt_ms, stats->remb_kbps,
                                                g_get_monotonic_time ());
