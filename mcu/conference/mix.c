@@ -223,13 +223,16 @@ deliver_audio (McuAudioSite *audio_site, const guint8 *opus, gsize len, guint32 
   mcu_session_send (site->session, MCU_MEDIA_AUDIO, mix->packet, RTP_HEADER + len);
 }
 
+static MixSite *find_site (McuMix *mix, const char *site_id);
+
 static void
 on_talking (guint site_id, gboolean talking, gpointer user_data)
 {
   McuMix *mix = user_data;
   MixSite *site = g_hash_table_lookup (mix->sites, GUINT_TO_POINTER (site_id));
 
-  if (talking && mix->floor == NULL)
+  /* The floor holder keeps the main tile while it is here; in its absence the talker takes it. */
+  if (talking && (mix->floor == NULL || find_site (mix, mix->floor) == NULL))
     mcu_video_mixer_set_main_talker (mix->video, site_id);
   if (site != NULL && mix->on_talking != NULL)
     mix->on_talking (mcu_session_get_site_id (site->session), talking, mix->on_talking_data);
