@@ -7,6 +7,7 @@
 #pragma once
 
 #include "rtcp.h"
+#include "rtp-history.h"
 #include "rtp-session.h"
 
 #define NACK_LIST_MAX 256          /* lost packets tracked per stream */
@@ -16,6 +17,7 @@
 #define RATE_WINDOW_US G_USEC_PER_SEC
 
 #define RESEND_MIN_INTERVAL_US 10000  /* one packet is not resent twice within this */
+#define RESENT_MEMORY 32
 
 typedef struct {
   guint16 seq;
@@ -37,8 +39,17 @@ typedef struct {
   guint64 payload_octets;
   guint8 last_fir_seq;
   gboolean fir_seen;
-  HistorySlot *history;   /* NULL when NACK is not negotiated */
+  HistorySlot *history;   /* NULL until the stream's first own-history send, or when NACK is off */
   guint history_mask;
+  gboolean keeps_history; /* NACK negotiated: send_rtp / forward_rtp keep copies in @history */
+  /* send_shared: the source's history (a video tier's), the ts offset we add to its packets, and our
+   * first sequence number mapped onto it (older NACKs belong to a source we no longer follow) */
+  McuRtpHistory *shared;
+  guint32 shared_ts_offset;
+  guint16 shared_since;
+  guint16 resent_seq[RESENT_MEMORY];   /* shared packets resent lately (the slots are not ours) */
+  gint64 resent_at[RESENT_MEMORY];
+  guint resent_next;
   McuRtpSendStats stats;
 } SendStream;
 
@@ -108,6 +119,7 @@ struct _McuRtpSession {
 
   McuRtpStats stats;      /* session-wide counters; per-stream ones live in the streams */
   guint8 scratch[MCU_RTP_MAX_PACKET + MCU_RTP_SESSION_SEND_TAILROOM];
+  guint8 rtx_source[MCU_RTP_MAX_PACKET + MCU_RTP_SESSION_SEND_TAILROOM];  /* a shared packet, restamped */
   guint8 rtcp_buf[RTCP_BUF_SIZE + MCU_RTP_SESSION_SEND_TAILROOM];
 };
 

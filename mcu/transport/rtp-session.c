@@ -9,7 +9,9 @@
  * - NACK (asking and answering) is for video and content only: browsers do not negotiate it for
  *   Opus, whose own FEC/PLC handles loss better than a round trip. Send history is a ring of
  *   history_packets slots (a power of two) of MCU_RTP_MAX_PACKET bytes per video stream: about
- *   770 KB per stream at the default 512.
+ *   770 KB per stream at the default 512, made at the stream's first send. A stream fed by
+ *   send_shared (a video tier's receivers) keeps none: its NACKs are answered from the tier's one
+ *   McuRtpHistory, with the packet restamped for this receiver.
  * - A gap over NACK_GAP_MAX packets is not asked for: the list is dropped and a keyframe requested.
  *   Each lost packet is asked again every 1.5 × RTT (20-500 ms; 100 ms before RTT is known) until it
  *   arrives, nack_max_retries or nack_max_age_ms.
@@ -58,11 +60,19 @@ init_send (McuRtpSession *s, McuMediaKind kind, guint32 ssrc, guint32 rtx_ssrc, 
   st->next_rtx_seq = (guint16) g_random_int ();
   st->stats.ssrc = ssrc;
   st->stats.rtt_ms = -1;
-  if (ssrc != 0 && s->config.nack && kind != MCU_MEDIA_AUDIO) {
-    guint n = round_history (s->config.history_packets);
-    st->history = g_new0 (HistorySlot, n);
-    st->history_mask = n - 1;
-  }
+  st->keeps_history = ssrc != 0 && s->config.nack && kind != MCU_MEDIA_AUDIO;
+}
+
+/* The history ring is made at a stream's first own-history send, once: a mix room's video streams
+ * use their tier's shared history and never need one (it is ~380 KB per stream). */
+static void
+ensure_history (McuRtpSession *s, SendStream *st)
+{
+  if (st->history != NULL || !st->keeps_history)
+    return;
+  guint n = round_history (s->config.history_packets);
+  st->history = g_new0 (HistorySlot, n);
+  st->history_mask = n - 1;
 }
 
 static void
@@ -149,8 +159,10 @@ mcu_rtp_session_free (McuRtpSession *session)
 {
   if (session == NULL)
     return;
-  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++)
+  for (guint k = 0; k < MCU_MEDIA_N_KINDS; k++) {
     g_free (session->send[k].history);
+    g_clear_pointer (&session->send[k].shared, mcu_rtp_history_unref);
+  }
   g_free (session);
 }
 
@@ -586,26 +598,47 @@ outgoing_seq (SendStream *st, const McuRtpHeader *h, gboolean forward)
   return seq;
 }
 
+/* How a packet's sequence number and history are handled: ours, forwarded (the source's number
+ * shifted, own copy kept) or shared (the source's number shifted, the source keeps the copy). */
+typedef enum { SEND_OWN, SEND_FORWARD, SEND_SHARED } SendMode;
+
 static int send_stamped (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
-                         gboolean forward, gint64 now_us);
+                         SendMode mode, guint32 ts_offset, gint64 now_us);
 
 int
 mcu_rtp_session_send_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
                           gint64 now_us)
 {
-  return send_stamped (s, kind, packet, len, FALSE, now_us);
+  return send_stamped (s, kind, packet, len, SEND_OWN, 0, now_us);
 }
 
 int
 mcu_rtp_session_forward_rtp (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
                              gint64 now_us)
 {
-  return send_stamped (s, kind, packet, len, TRUE, now_us);
+  return send_stamped (s, kind, packet, len, SEND_FORWARD, 0, now_us);
+}
+
+int
+mcu_rtp_session_send_shared (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len,
+                             McuRtpHistory *history, guint32 ts_offset, gint64 now_us)
+{
+  if ((guint) kind >= MCU_MEDIA_N_KINDS || s->send[kind].ssrc == 0)
+    return -ENOENT;
+  SendStream *st = &s->send[kind];
+  if (st->shared != history) {
+    g_clear_pointer (&st->shared, mcu_rtp_history_unref);
+    st->shared = mcu_rtp_history_ref (history);
+    st->forwarding = FALSE;        /* the next packet maps the new source onto our next number */
+    st->shared_since = st->next_seq;
+  }
+  st->shared_ts_offset = ts_offset;
+  return send_stamped (s, kind, packet, len, SEND_SHARED, ts_offset, now_us);
 }
 
 static int
-send_stamped (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len, gboolean forward,
-              gint64 now_us)
+send_stamped (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize len, SendMode mode,
+              guint32 ts_offset, gint64 now_us)
 {
   McuRtpHeader h;
 
@@ -620,14 +653,18 @@ send_stamped (McuRtpSession *s, McuMediaKind kind, const guint8 *packet, gsize l
   guint8 *buf = s->scratch;
   int out_len = (int) len;
   memcpy (buf, packet, len);
-  guint16 seq = outgoing_seq (st, &h, forward);
+  guint16 seq = outgoing_seq (st, &h, mode != SEND_OWN);
+  h.ts += ts_offset;
   mcu_rtp_set_ssrc (buf, st->ssrc);
   mcu_rtp_set_seq (buf, seq);
+  mcu_rtp_set_ts (buf, h.ts);
   if (st->pt != 0)
     mcu_rtp_set_pt (buf, st->pt);  /* shared encoders: each peer has its own payload numbers */
   stamp_extensions (s, kind, buf, &out_len, &h, now_us);
 
-  if (st->history != NULL) {
+  if (mode != SEND_SHARED)
+    ensure_history (s, st);
+  if (mode != SEND_SHARED && st->history != NULL) {
     HistorySlot *slot = &st->history[seq & st->history_mask];
     slot->seq = seq;
     slot->len = (guint16) out_len;
@@ -657,27 +694,84 @@ mcu_rtp_session_send_stream_by_ssrc (McuRtpSession *s, guint32 ssrc, McuMediaKin
   return NULL;
 }
 
-/* Copies history packet @seq into the scratch buffer (wrapped as RTX when negotiated), with a fresh
- * transport-wide sequence number, and sends it. */
+/* Shared history: whether @seq was resent within RESEND_MIN_INTERVAL_US; if not, remembers it now. */
+static gboolean
+resent_lately (SendStream *st, guint16 seq, gint64 now_us)
+{
+  for (guint i = 0; i < RESENT_MEMORY; i++) {
+    if (st->resent_at[i] != 0 && st->resent_seq[i] == seq && now_us - st->resent_at[i] < RESEND_MIN_INTERVAL_US)
+      return TRUE;
+  }
+  st->resent_seq[st->resent_next] = seq;
+  st->resent_at[st->resent_next] = now_us;
+  st->resent_next = (st->resent_next + 1) % RESENT_MEMORY;
+  return FALSE;
+}
+
+/* Our packet @seq rebuilt from the shared history into s->rtx_source (our SSRC, number, payload type
+ * and timestamp); its length, or -1 when the source no longer has it or it predates the source. */
+static int
+rebuild_shared (McuRtpSession *s, SendStream *st, guint16 seq)
+{
+  if (st->shared == NULL || !st->forwarding || (guint16) (seq - st->shared_since) >= (guint16) (st->next_seq - st->shared_since))
+    return -1;
+  int len = mcu_rtp_history_copy (st->shared, (guint16) (seq - st->forward_delta), s->rtx_source, MCU_RTP_MAX_PACKET);
+  McuRtpHeader h;
+  if (len < 0 || mcu_rtp_parse (s->rtx_source, (gsize) len, &h) < 0)
+    return -1;
+  mcu_rtp_set_ssrc (s->rtx_source, st->ssrc);
+  mcu_rtp_set_seq (s->rtx_source, seq);
+  mcu_rtp_set_ts (s->rtx_source, h.ts + st->shared_ts_offset);
+  if (st->pt != 0)
+    mcu_rtp_set_pt (s->rtx_source, st->pt);
+  return len;
+}
+
+/* The packet to resend for @seq: from our own history or the shared one; NULL (counted) when gone,
+ * or when it was resent lately (a burst of NACKs must not multiply our sending). */
+static const guint8 *
+find_resend_source (McuRtpSession *s, SendStream *st, guint16 seq, gint64 now_us, int *len)
+{
+  HistorySlot *slot = st->history ? &st->history[seq & st->history_mask] : NULL;
+
+  if (slot != NULL && slot->len != 0 && slot->seq == seq) {
+    if (slot->resent_us != 0 && now_us - slot->resent_us < RESEND_MIN_INTERVAL_US) {
+      st->stats.retransmit_suppressed++;
+      return NULL;
+    }
+    slot->resent_us = now_us;
+    *len = slot->len;
+    return slot->data;
+  }
+  *len = rebuild_shared (s, st, seq);
+  if (*len < 0) {
+    st->stats.rtx_misses++;
+    return NULL;
+  }
+  if (resent_lately (st, seq, now_us)) {
+    st->stats.retransmit_suppressed++;
+    return NULL;
+  }
+  return s->rtx_source;
+}
+
+/* Copies the packet @seq we sent (own or shared history) into the scratch buffer (wrapped as RTX when
+ * negotiated), with a fresh transport-wide sequence number, and sends it. */
 void
 mcu_rtp_session_retransmit (McuRtpSession *s, SendStream *st, guint16 seq, gint64 now_us)
 {
   McuRtpHeader h;
-  HistorySlot *slot = st->history ? &st->history[seq & st->history_mask] : NULL;
   int len;
+  const guint8 *source = find_resend_source (s, st, seq, now_us, &len);
 
-  if (slot == NULL || slot->len == 0 || slot->seq != seq
-      || mcu_rtp_parse (slot->data, slot->len, &h) < 0) {
+  if (source == NULL)
+    return;
+  if (mcu_rtp_parse (source, (gsize) len, &h) < 0) {
     st->stats.rtx_misses++;
     return;
   }
-  if (slot->resent_us != 0 && now_us - slot->resent_us < RESEND_MIN_INTERVAL_US) {
-    st->stats.retransmit_suppressed++;  /* a burst of NACKs must not multiply our sending */
-    return;
-  }
-  slot->resent_us = now_us;
   if (st->rtx_ssrc != 0) {
-    len = mcu_rtp_rtx_wrap (s->scratch, MCU_RTP_MAX_PACKET, slot->data, &h, st->rtx_pt,
+    len = mcu_rtp_rtx_wrap (s->scratch, MCU_RTP_MAX_PACKET, source, &h, st->rtx_pt,
                             st->rtx_ssrc, st->next_rtx_seq);
     if (len < 0 || mcu_rtp_parse (s->scratch, (gsize) len, &h) < 0) {
       st->stats.rtx_misses++;
@@ -685,8 +779,7 @@ mcu_rtp_session_retransmit (McuRtpSession *s, SendStream *st, guint16 seq, gint6
     }
     st->next_rtx_seq++;
   } else {
-    len = (int) slot->len;
-    memcpy (s->scratch, slot->data, slot->len);
+    memcpy (s->scratch, source, (gsize) len);
   }
   stamp_extensions (s, MCU_MEDIA_N_KINDS, s->scratch, &len, &h, now_us);
   st->stats.retransmitted++;

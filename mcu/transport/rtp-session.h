@@ -21,6 +21,7 @@
 
 #include <glib.h>
 
+#include "rtp-history.h"
 #include "rtp.h"
 
 G_BEGIN_DECLS
@@ -152,6 +153,13 @@ int mcu_rtp_session_send_rtp (McuRtpSession *session, McuMediaKind kind, const g
  * stream. */
 int mcu_rtp_session_forward_rtp (McuRtpSession *session, McuMediaKind kind, const guint8 *packet,
                                  gsize len, gint64 now_us);
+/* Like forward_rtp, for a packet of a source that many sessions send (a video tier): @packet is the
+ * source's, already kept in @history under its own sequence number; we add @ts_offset to its
+ * timestamp and keep no copy: the receiver's NACKs are answered from @history. When @history changes
+ * (the receiver moved to another tier) our numbering continues without a gap, and NACKs for packets
+ * of the previous source are counted as misses. Not to be mixed with send_rtp on one stream. */
+int mcu_rtp_session_send_shared (McuRtpSession *session, McuMediaKind kind, const guint8 *packet,
+                                 gsize len, McuRtpHistory *history, guint32 ts_offset, gint64 now_us);
 /* Asks the remote for a keyframe of @kind: PLI, or FIR when only that is negotiated; at most once per
  * keyframe_min_interval_ms (extra requests are counted as suppressed). */
 void mcu_rtp_session_request_keyframe (McuRtpSession *session, McuMediaKind kind, gint64 now_us);

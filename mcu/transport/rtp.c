@@ -367,6 +367,12 @@ mcu_rtp_set_seq (guint8 *packet, guint16 seq)
 }
 
 void
+mcu_rtp_set_ts (guint8 *packet, guint32 ts)
+{
+  mcu_put_be32 (packet + 4, ts);
+}
+
+void
 mcu_rtp_set_ssrc (guint8 *packet, guint32 ssrc)
 {
   mcu_put_be32 (packet + 8, ssrc);

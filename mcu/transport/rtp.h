@@ -92,8 +92,9 @@ int mcu_rtp_set_extensions (guint8 *packet, gsize len, gsize capacity, McuRtpHea
 /* Writes a 12-byte fixed header (no CSRC, no extension, no padding) from @header's marker, pt, seq, ts
  * and ssrc. Returns 12 or -ENOSPC. */
 int mcu_rtp_write_header (guint8 *buf, gsize size, const McuRtpHeader *header);
-/* Rewrites sequence number / SSRC / payload type of a valid packet in place. */
+/* Rewrites sequence number / SSRC / payload type / timestamp of a valid packet in place. */
 void mcu_rtp_set_seq (guint8 *packet, guint16 seq);
+void mcu_rtp_set_ts (guint8 *packet, guint32 ts);
 void mcu_rtp_set_ssrc (guint8 *packet, guint32 ssrc);
 void mcu_rtp_set_pt (guint8 *packet, guint8 pt);
 
