@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A receiving site's degradation ladder (see ladder.h for the rules). Pure: one sample a second in, the
+ * rung out; the caller owns the clock. The RTT baseline is the smallest smoothed RTT over a sliding
+ * window (a ring of one value per second), so a baseline measured while the link was already queueing
+ * is forgotten once the queue has drained.
+ * Threads: one owner (the room's media thread); nothing is shared.
+ */
+#define G_LOG_DOMAIN "mcu-ladder"
+
+#include "ladder.h"
+
+#include <math.h>
+
+#define MAX_WINDOW 120
+#define BAD_IN_A_ROW 2     /* bad samples in a row before a move down (one noisy report is not enough) */
+#define RTT_SMOOTHING 0.3  /* weight of a new RTT in the smoothed RTT */
+#define MIN_RATE_BPS 32000 /* below this we send too little to judge a delivered rate */
+
+struct _McuLadder {
+  McuLadderConfig config;
+  guint n_rungs;
+  guint rung;
+  guint64 now;              /* samples seen */
+  guint bad_run, clean_run;
+  guint64 down_allowed_at;
+  guint64 last_up_at;       /* 0: never */
+  gboolean probing;         /* moved up, the probe period is not over */
+  guint up_wait;
+  /* stale reports */
+  gboolean stale;
+  guint64 stale_since;
+  guint rung_before_stale;
+  guint64 judge_from;       /* samples before this are not judged (after a cut) */
+  /* RTT */
+  double srtt;
+  double window[MAX_WINDOW];
+  guint window_len, window_pos;
+};
+
+void
+mcu_ladder_config_init (McuLadderConfig *c)
+{
+  *c = (McuLadderConfig) {
+    .loss_down = 0.08, .loss_up = 0.02, .loss_audio_only = 0.25,
+    .rtt_rise_ms = 150, .rtt_rise_ratio = 0.3, .rate_ratio_down = 0.7,
+    .stale_s = 2.0, .outage_s = 4.0,
+    .down_hold_s = 2, .up_clean_s = 10, .up_clean_max_s = 80, .up_probe_s = 15, .after_outage_s = 3,
+    .baseline_window_s = 60,
+  };
+}
+
+McuLadder *
+mcu_ladder_new (const McuLadderConfig *config, guint n_rungs, guint start_rung)
+{
+  McuLadder *ladder = g_new0 (McuLadder, 1);
+
+  ladder->config = *config;
+  ladder->config.baseline_window_s = CLAMP (config->baseline_window_s, 1, MAX_WINDOW);
+  ladder->config.up_clean_s = MAX (config->up_clean_s, 1);
+  ladder->config.up_clean_max_s = MAX (config->up_clean_max_s, ladder->config.up_clean_s);
+  ladder->n_rungs = MAX (n_rungs, 1);
+  ladder->rung = MIN (start_rung, ladder->n_rungs - 1);
+  ladder->up_wait = ladder->config.up_clean_s;
+  ladder->srtt = -1;
+  return ladder;
+}
+
+void
+mcu_ladder_free (McuLadder *ladder)
+{
+  g_free (ladder);
+}
+
+static double
+known (double value)
+{
+  return isfinite (value) && value >= 0 ? value : -1;
+}
+
+static void
+update_rtt (McuLadder *ladder, double rtt_ms)
+{
+  if (rtt_ms < 0)
+    return;
+  ladder->srtt = ladder->srtt < 0 ? rtt_ms : (1 - RTT_SMOOTHING) * ladder->srtt + RTT_SMOOTHING * rtt_ms;
+  ladder->window[ladder->window_pos] = ladder->srtt;
+  ladder->window_pos = (ladder->window_pos + 1) % ladder->config.baseline_window_s;
+  ladder->window_len = MIN (ladder->window_len + 1, ladder->config.baseline_window_s);
+}
+
+double
+mcu_ladder_get_baseline_rtt (const McuLadder *ladder)
+{
+  double low = -1;
+
+  for (guint i = 0; i < ladder->window_len; i++)
+    if (low < 0 || ladder->window[i] < low)
+      low = ladder->window[i];
+  return low;
+}
+
+double
+mcu_ladder_get_smoothed_rtt (const McuLadder *ladder)
+{
+  return ladder->srtt;
+}
+
+static gboolean
+queueing (const McuLadder *ladder)
+{
+  double base = mcu_ladder_get_baseline_rtt (ladder);
+
+  if (base < 0 || ladder->srtt < 0)
+    return FALSE;
+  return ladder->srtt > base + MAX (ladder->config.rtt_rise_ms, ladder->config.rtt_rise_ratio * base);
+}
+
+static gboolean
+short_delivery (const McuLadder *ladder, const McuLadderSample *s)
+{
+  double sent = known (s->sent_bps), delivered = known (s->delivered_bps);
+
+  return delivered >= 0 && sent >= MIN_RATE_BPS && delivered < ladder->config.rate_ratio_down * sent;
+}
+
+static void
+move_down (McuLadder *ladder, guint floor)
+{
+  if (ladder->rung >= floor)
+    return;
+  ladder->rung++;
+  ladder->down_allowed_at = ladder->now + ladder->config.down_hold_s;
+  ladder->bad_run = ladder->clean_run = 0;
+  if (ladder->probing && ladder->now - ladder->last_up_at <= ladder->config.up_probe_s)
+    ladder->up_wait = MIN (ladder->up_wait * 2, ladder->config.up_clean_max_s);
+  ladder->probing = FALSE;
+}
+
+static void
+move_up (McuLadder *ladder, guint rung)
+{
+  ladder->rung = rung;
+  ladder->clean_run = ladder->bad_run = 0;
+  ladder->last_up_at = ladder->now;
+  ladder->probing = TRUE;
+}
+
+/* Reports stopped while we send: down one rung per hold; back from a long run: the rung before it. */
+static McuLadderMove
+step_stale (McuLadder *ladder, gboolean stale)
+{
+  if (stale && !ladder->stale) {
+    ladder->stale = TRUE;
+    ladder->stale_since = ladder->now;
+    ladder->rung_before_stale = ladder->rung;
+  }
+  if (stale) {
+    if (ladder->now < ladder->down_allowed_at || ladder->rung + 1 >= ladder->n_rungs)
+      return MCU_LADDER_HOLD;
+    move_down (ladder, ladder->n_rungs - 1);
+    return MCU_LADDER_DOWN_STALE;
+  }
+  /* Reports are back. The stale run began stale_s before it was noticed. */
+  ladder->stale = FALSE;
+  if ((double) (ladder->now - ladder->stale_since) + ladder->config.stale_s < ladder->config.outage_s)
+    return MCU_LADDER_HOLD;
+  ladder->judge_from = ladder->now + ladder->config.after_outage_s;
+  ladder->bad_run = ladder->clean_run = 0;
+  ladder->down_allowed_at = 0;
+  ladder->probing = FALSE;
+  if (ladder->rung_before_stale >= ladder->rung)
+    return MCU_LADDER_HOLD;
+  ladder->rung = ladder->rung_before_stale;
+  return MCU_LADDER_UP_AFTER_OUTAGE;
+}
+
+static McuLadderMove
+judge (McuLadder *ladder, const McuLadderSample *s)
+{
+  double loss = known (s->loss);
+  gboolean lossy = loss > ladder->config.loss_down;
+  gboolean queued = queueing (ladder);
+  gboolean short_rate = short_delivery (ladder, s);
+
+  if (lossy || queued || short_rate) {
+    ladder->clean_run = 0;
+    if (++ladder->bad_run < BAD_IN_A_ROW || ladder->now < ladder->down_allowed_at)
+      return MCU_LADDER_HOLD;
+    /* Random loss is not ours to cure below the last video rung; queueing and shortfall are. */
+    guint floor = queued || short_rate || loss > ladder->config.loss_audio_only ? ladder->n_rungs - 1
+                                                                                : MAX (ladder->n_rungs, 2) - 2;
+    guint before = ladder->rung;
+    move_down (ladder, floor);
+    if (ladder->rung == before)
+      return MCU_LADDER_HOLD;
+    return queued ? MCU_LADDER_DOWN_RTT : short_rate ? MCU_LADDER_DOWN_RATE : MCU_LADDER_DOWN_LOSS;
+  }
+  ladder->bad_run = 0;
+  if (loss >= ladder->config.loss_up) {
+    ladder->clean_run = 0;
+    return MCU_LADDER_HOLD;
+  }
+  ladder->clean_run++;
+  if (ladder->probing && ladder->now - ladder->last_up_at > ladder->config.up_probe_s) {
+    ladder->probing = FALSE;
+    ladder->up_wait = ladder->config.up_clean_s;   /* the last move up held */
+  }
+  if (ladder->rung == 0 || ladder->clean_run < ladder->up_wait)
+    return MCU_LADDER_HOLD;
+  move_up (ladder, ladder->rung - 1);
+  return MCU_LADDER_UP_CLEAN;
+}
+
+McuLadderMove
+mcu_ladder_step (McuLadder *ladder, const McuLadderSample *sample)
+{
+  double age = known (sample->report_age_s);
+  gboolean sending = known (sample->sent_bps) > 0;
+  gboolean stale = sending && age > ladder->config.stale_s;
+
+  ladder->now++;
+  if (stale || ladder->stale)
+    return step_stale (ladder, stale);
+  if (ladder->now < ladder->judge_from)
+    return MCU_LADDER_HOLD;
+  update_rtt (ladder, known (sample->rtt_ms));
+  return judge (ladder, sample);
+}
+
+guint
+mcu_ladder_get_rung (const McuLadder *ladder)
+{
+  return ladder->rung;
+}
+
+guint
+mcu_ladder_get_n_rungs (const McuLadder *ladder)
+{
+  return ladder->n_rungs;
+}
+
+const char *
+mcu_ladder_move_name (McuLadderMove move)
+{
+  static const char *const names[] = {
+    [MCU_LADDER_HOLD] = "hold",
+    [MCU_LADDER_DOWN_LOSS] = "down-loss",
+    [MCU_LADDER_DOWN_RTT] = "down-rtt",
+    [MCU_LADDER_DOWN_RATE] = "down-rate",
+    [MCU_LADDER_DOWN_STALE] = "down-stale",
+    [MCU_LADDER_UP_CLEAN] = "up-clean",
+    [MCU_LADDER_UP_AFTER_OUTAGE] = "up-after-outage",
+  };
+
+  return (guint) move < G_N_ELEMENTS (names) && names[move] ? names[move] : "unknown";
+}

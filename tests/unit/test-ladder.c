@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* The receiving site's degradation ladder (mcu/conference/ladder.c): moves down fast on loss, queueing,
+ * shortfall and stale reports, up slowly with hysteresis, and treats a cut as a cut. */
+#include <math.h>
+
+#include "conference/ladder.h"
+
+#define RUNGS 4   /* two tiers, the thumbnail, audio only */
+#define AUDIO_ONLY (RUNGS - 1)
+#define THUMBNAIL (RUNGS - 2)
+
+static McuLadderSample
+clean_sample (void)
+{
+  return (McuLadderSample) { .loss = 0.0, .rtt_ms = 100, .sent_bps = 500000, .delivered_bps = -1,
+                             .report_age_s = 0.5 };
+}
+
+static McuLadder *
+new_ladder (guint start)
+{
+  McuLadderConfig config;
+
+  mcu_ladder_config_init (&config);
+  return mcu_ladder_new (&config, RUNGS, start);
+}
+
+/* Feeds @n copies of @s; returns the last move. */
+static McuLadderMove
+feed (McuLadder *ladder, const McuLadderSample *s, guint n)
+{
+  McuLadderMove move = MCU_LADDER_HOLD;
+
+  for (guint i = 0; i < n; i++)
+    move = mcu_ladder_step (ladder, s);
+  return move;
+}
+
+static void
+test_start (void)
+{
+  McuLadderConfig config;
+
+  mcu_ladder_config_init (&config);
+  g_autoptr (McuLadder) a = mcu_ladder_new (&config, RUNGS, 1);
+  g_autoptr (McuLadder) b = mcu_ladder_new (&config, RUNGS, 99);
+  g_autoptr (McuLadder) c = mcu_ladder_new (&config, 0, 5);
+  g_assert_cmpuint (mcu_ladder_get_rung (a), ==, 1);
+  g_assert_cmpuint (mcu_ladder_get_rung (b), ==, AUDIO_ONLY);
+  g_assert_cmpuint (mcu_ladder_get_n_rungs (c), ==, 1);
+  g_assert_cmpuint (mcu_ladder_get_rung (c), ==, 0);
+  McuLadderSample s = clean_sample ();
+  s.loss = 0.5;
+  feed (c, &s, 10);
+  g_assert_cmpuint (mcu_ladder_get_rung (c), ==, 0);   /* nowhere to go */
+}
+
+static void
+test_loss_down_fast_stops_at_thumbnail (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  s.loss = 0.12;
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_HOLD);   /* one noisy report */
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_DOWN_LOSS);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  /* the hold: the queue drains and the reports catch up before the next move */
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_HOLD);
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_DOWN_LOSS);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, THUMBNAIL);
+  /* random loss below 25 % never takes the picture away */
+  feed (ladder, &s, 60);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, THUMBNAIL);
+  s.loss = 0.3;
+  feed (ladder, &s, 3);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
+  feed (ladder, &s, 10);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
+}
+
+static void
+test_alternating_loss_holds (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample bad = clean_sample (), ok = clean_sample ();
+
+  bad.loss = 0.10;
+  ok.loss = 0.03;   /* between the thresholds: neither bad nor clean */
+  for (guint i = 0; i < 30; i++) {
+    mcu_ladder_step (ladder, &bad);
+    mcu_ladder_step (ladder, &ok);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+}
+
+static void
+test_rtt_queueing (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  feed (ladder, &s, 5);
+  g_assert_cmpfloat_with_epsilon (mcu_ladder_get_baseline_rtt (ladder), 100, 1e-9);
+  /* +100 ms is jitter, not queueing (the threshold is +150 ms at this baseline) */
+  s.rtt_ms = 200;
+  feed (ladder, &s, 20);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  /* a tbf queue: the RTT climbs well past the baseline, the site goes down, audio only at the end */
+  s.rtt_ms = 500;
+  McuLadderMove move = feed (ladder, &s, 2);
+  g_assert_cmpint (move, ==, MCU_LADDER_DOWN_RTT);
+  feed (ladder, &s, 8);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
+  /* the queue drains: the RTT falls back, the site climbs slowly (not sooner than 10 clean seconds) */
+  s.rtt_ms = 100;
+  guint waited = 0;
+  while (mcu_ladder_get_rung (ladder) == AUDIO_ONLY && waited < 100) {
+    mcu_ladder_step (ladder, &s);
+    waited++;
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, THUMBNAIL);
+  /* 10 clean seconds, plus the few the smoothed RTT takes to fall under the threshold */
+  g_assert_cmpuint (waited, >=, 10);
+  g_assert_cmpuint (waited, <=, 15);
+}
+
+static void
+test_baseline_forgets (void)
+{
+  McuLadderConfig config;
+
+  mcu_ladder_config_init (&config);
+  config.baseline_window_s = 10;
+  g_autoptr (McuLadder) ladder = mcu_ladder_new (&config, RUNGS, 0);
+  McuLadderSample s = clean_sample ();
+  s.rtt_ms = 50;
+  feed (ladder, &s, 3);
+  s.rtt_ms = 300;   /* the site moved to a slower route for good */
+  feed (ladder, &s, 40);
+  g_assert_cmpfloat (mcu_ladder_get_baseline_rtt (ladder), >, 290);
+  /* at most one move down on the way: the window forgot the old baseline */
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), <=, 1);
+}
+
+static void
+test_rate_shortfall (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  s.delivered_bps = 450000;   /* 90 %: fine */
+  feed (ladder, &s, 5);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  s.delivered_bps = 250000;
+  g_assert_cmpint (feed (ladder, &s, 2), ==, MCU_LADDER_DOWN_RATE);
+  /* too little sent to judge: no move */
+  g_autoptr (McuLadder) quiet = new_ladder (0);
+  s.sent_bps = 20000;
+  s.delivered_bps = 1000;
+  feed (quiet, &s, 10);
+  g_assert_cmpuint (mcu_ladder_get_rung (quiet), ==, 0);
+}
+
+static void
+test_up_with_hysteresis (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample bad = clean_sample (), ok = clean_sample ();
+
+  bad.loss = 0.15;
+  feed (ladder, &bad, 2);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  feed (ladder, &ok, 9);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  g_assert_cmpint (mcu_ladder_step (ladder, &ok), ==, MCU_LADDER_UP_CLEAN);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  /* the probe fails: down again, and the next try waits twice as long */
+  feed (ladder, &bad, 2);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  feed (ladder, &ok, 19);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  feed (ladder, &ok, 1);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  /* that probe holds past the probe period: the wait is back to 10 s */
+  feed (ladder, &ok, 20);
+  feed (ladder, &bad, 2);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  feed (ladder, &ok, 10);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+}
+
+static void
+test_stale_then_cut_restores (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  feed (ladder, &s, 5);
+  /* the link is cut: no reports while we keep sending */
+  for (guint i = 1; i <= 10; i++) {
+    s.report_age_s = i;
+    mcu_ladder_step (ladder, &s);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
+  /* back: the rung it had, and the first reports (their loss counts the cut) are not judged */
+  s.report_age_s = 0.2;
+  s.loss = 0.9;
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_UP_AFTER_OUTAGE);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  feed (ladder, &s, 2);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  s.loss = 0.0;
+  feed (ladder, &s, 5);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+}
+
+static void
+test_short_stale_stays_down (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  feed (ladder, &s, 3);
+  s.report_age_s = 2.5;   /* reports lost on a congested link */
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_DOWN_STALE);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  s.report_age_s = 0.3;
+  g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_HOLD);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  /* nothing sent: an old report is not stale */
+  g_autoptr (McuLadder) idle = new_ladder (0);
+  s.sent_bps = 0;
+  s.report_age_s = 30;
+  feed (idle, &s, 10);
+  g_assert_cmpuint (mcu_ladder_get_rung (idle), ==, 0);
+}
+
+static void
+test_unknown_inputs (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (1);
+  McuLadderSample s = { .loss = NAN, .rtt_ms = INFINITY, .sent_bps = -INFINITY, .delivered_bps = NAN,
+                        .report_age_s = NAN };
+
+  g_assert_cmpint (feed (ladder, &s, 9), ==, MCU_LADDER_HOLD);
+  g_assert_cmpfloat (mcu_ladder_get_baseline_rtt (ladder), <, 0);
+  /* nothing known counts as clean: the usual wait, then one rung up */
+  feed (ladder, &s, 1);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  g_assert_cmpstr (mcu_ladder_move_name (MCU_LADDER_DOWN_RTT), ==, "down-rtt");
+  g_assert_cmpstr (mcu_ladder_move_name ((McuLadderMove) 99), ==, "unknown");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ladder/start", test_start);
+  g_test_add_func ("/ladder/loss/down-fast-stops-at-thumbnail", test_loss_down_fast_stops_at_thumbnail);
+  g_test_add_func ("/ladder/loss/alternating-holds", test_alternating_loss_holds);
+  g_test_add_func ("/ladder/rtt/queueing", test_rtt_queueing);
+  g_test_add_func ("/ladder/rtt/baseline-forgets", test_baseline_forgets);
+  g_test_add_func ("/ladder/rate/shortfall", test_rate_shortfall);
+  g_test_add_func ("/ladder/up/hysteresis", test_up_with_hysteresis);
+  g_test_add_func ("/ladder/stale/cut-restores", test_stale_then_cut_restores);
+  g_test_add_func ("/ladder/stale/short-stays-down", test_short_stale_stays_down);
+  g_test_add_func ("/ladder/unknown-inputs", test_unknown_inputs);
+  return g_test_run ();
+}
