@@ -9,7 +9,8 @@
  *
  * Receivers and tiers. Each receiver gets the composite of one output tier (the video mixer encodes
  * each tier once for all its receivers). A receiver starts in start_tier and moves a tier down when
- * the loss it reports on our video stays high, and back up after a long clean stretch.
+ * the loss it reports on our video stays high, and back up after a long clean stretch. A tier's
+ * packets are kept once, in its McuRtpHistory; every receiver's session answers its NACKs from there.
  */
 #define G_LOG_DOMAIN "mcu-mix"
 
@@ -27,6 +28,7 @@
 #define LOSS_DOWN 0.08     /* reported loss above which a receiver moves a tier down */
 #define LOSS_UP 0.02       /* below which, for TIER_UP_CHECKS checks in a row, it moves up */
 #define TIER_UP_CHECKS 10
+#define TIER_HISTORY_PACKETS 512   /* ~4.5 s of the 1.2 Mbit/s tier: NACKs come within an RTT or two */
 
 /* ---- a bounded ring of fixed-size records, written by one thread and drained by another -------- */
 
@@ -126,6 +128,8 @@ struct _McuMix {
   guint n_tiers;
   guint start_tier;
   GPtrArray *tier_sites[MCU_VIDEO_MAX_TIERS];  /* MixSite receiving each tier (media thread) */
+  McuRtpHistory *tier_history[MCU_VIDEO_MAX_TIERS];  /* each tier's packets, for its receivers' NACKs */
+  guint16 tier_seq[MCU_VIDEO_MAX_TIERS];       /* the tier's own numbering (media thread) */
   GHashTable *sites;        /* id → MixSite (media thread) */
   guint next_id;
   GSource *audio_timer;
@@ -299,11 +303,17 @@ send_video (McuMix *mix, const VideoPacket *packet)
 {
   GPtrArray *receivers = mix->tier_sites[packet->tier];
 
+  McuRtpHistory *history = mix->tier_history[packet->tier];
+  gsize len = RTP_HEADER + packet->len;
+
+  /* Kept once per tier: each receiver's session restamps it and answers its NACKs from here. */
+  write_rtp_header (mix->packet, packet->marker, packet->rtp_ts);
+  mcu_rtp_set_seq (mix->packet, mix->tier_seq[packet->tier]++);
   memcpy (mix->packet + RTP_HEADER, packet->payload, packet->len);
+  mcu_rtp_history_put (history, mix->packet, len);
   for (guint i = 0; i < receivers->len; i++) {
     MixSite *site = g_ptr_array_index (receivers, i);
-    write_rtp_header (mix->packet, packet->marker, packet->rtp_ts + site->video_ts_offset);
-    mcu_session_send (site->session, MCU_MEDIA_VIDEO, mix->packet, RTP_HEADER + packet->len);
+    mcu_session_send_shared (site->session, MCU_MEDIA_VIDEO, mix->packet, len, history, site->video_ts_offset);
   }
 }
 
@@ -667,8 +677,11 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
   mix->muted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   mix->on_talking = config->on_talking;
   mix->on_talking_data = config->on_talking_data;
-  for (guint i = 0; i < MCU_VIDEO_MAX_TIERS; i++)
+  for (guint i = 0; i < MCU_VIDEO_MAX_TIERS; i++) {
     mix->tier_sites[i] = g_ptr_array_new ();
+    mix->tier_history[i] = mcu_rtp_history_new (TIER_HISTORY_PACKETS);
+    mix->tier_seq[i] = (guint16) g_random_int ();
+  }
   mix->video_packets = ring_new (sizeof (VideoPacket), VIDEO_RING_SLOTS);
   mix->requests = ring_new (sizeof (Request), REQUEST_RING_SLOTS);
   mix->audio = mcu_audio_mixer_new (&config->audio, &audio_callbacks, mix, error);
@@ -726,8 +739,10 @@ mcu_mix_free (McuMix *mix)
   g_hash_table_unref (mix->muted);
   g_free (mix->pinned);
   g_free (mix->floor);
-  for (guint i = 0; i < MCU_VIDEO_MAX_TIERS; i++)
+  for (guint i = 0; i < MCU_VIDEO_MAX_TIERS; i++) {
     g_ptr_array_unref (mix->tier_sites[i]);
+    mcu_rtp_history_unref (mix->tier_history[i]);
+  }
   ring_free (mix->video_packets);
   ring_free (mix->requests);
   g_main_context_unref (mix->context);

@@ -271,6 +271,16 @@ mcu_session_forward (McuSession *session, McuMediaKind kind, const guint8 *packe
   return mcu_rtp_session_forward_rtp (session->rtp, kind, packet, len, g_get_monotonic_time ());
 }
 
+int
+mcu_session_send_shared (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len,
+                         McuRtpHistory *history, guint32 ts_offset)
+{
+  if (session->rtp == NULL || session->closed)
+    return -ENOTCONN;
+  return mcu_rtp_session_send_shared (session->rtp, kind, packet, len, history, ts_offset,
+                                      g_get_monotonic_time ());
+}
+
 void
 mcu_session_request_keyframe (McuSession *session, McuMediaKind kind)
 {

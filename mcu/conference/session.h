@@ -85,6 +85,10 @@ void mcu_session_close (McuSession *session);
 int mcu_session_send (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len);
 /* Relays a packet of another stream keeping its sequence numbering (see mcu_rtp_session_forward_rtp). */
 int mcu_session_forward (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len);
+/* Sends a packet of a source many sessions share (a video tier), kept in @history: our timestamps are
+ * the source's plus @ts_offset, and NACKs are answered from @history (see mcu_rtp_session_send_shared). */
+int mcu_session_send_shared (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len,
+                             McuRtpHistory *history, guint32 ts_offset);
 void mcu_session_request_keyframe (McuSession *session, McuMediaKind kind);
 void mcu_session_set_remb (McuSession *session, guint32 bps);
 
