@@ -15,6 +15,9 @@
 #define MAX_WINDOW 120
 #define BAD_IN_A_ROW 2     /* bad samples in a row before a move down (one noisy report is not enough) */
 #define RTT_SMOOTHING 0.3  /* weight of a new RTT in the smoothed RTT */
+#define LOSS_SMOOTHING 0.4 /* weight of a new report in the smoothed loss (one report may say 0 % or 50 %
+                            * of a second's few packets, and retransmissions arriving late count as
+                            * received: single reports swing wildly on a lossy link) */
 #define MIN_RATE_BPS 32000 /* below this we send too little to judge a delivered rate */
 
 struct _McuLadder {
@@ -23,6 +26,7 @@ struct _McuLadder {
   guint rung;
   guint64 now;              /* samples seen */
   guint bad_run, clean_run;
+  guint severe_run;         /* samples in a row with loss above loss_audio_only */
   guint64 down_allowed_at;
   guint64 last_up_at;       /* 0: never */
   gboolean probing;         /* moved up, the probe period is not over */
@@ -32,6 +36,7 @@ struct _McuLadder {
   guint64 stale_since;
   guint rung_before_stale;
   guint64 judge_from;       /* samples before this are not judged (after a cut) */
+  double sloss;             /* smoothed reported loss, -1 unknown */
   /* RTT */
   double srtt;
   double window[MAX_WINDOW];
@@ -42,7 +47,7 @@ void
 mcu_ladder_config_init (McuLadderConfig *c)
 {
   *c = (McuLadderConfig) {
-    .loss_down = 0.08, .loss_up = 0.02, .loss_audio_only = 0.25,
+    .loss_down = 0.08, .loss_up = 0.02, .loss_audio_only = 0.30,
     .rtt_rise_ms = 150, .rtt_rise_ratio = 0.3, .rate_ratio_down = 0.7,
     .stale_s = 2.0, .outage_s = 4.0,
     .down_hold_s = 2, .up_clean_s = 10, .up_clean_max_s = 80, .up_probe_s = 15, .after_outage_s = 3,
@@ -63,6 +68,7 @@ mcu_ladder_new (const McuLadderConfig *config, guint n_rungs, guint start_rung)
   ladder->rung = MIN (start_rung, ladder->n_rungs - 1);
   ladder->up_wait = ladder->config.up_clean_s;
   ladder->srtt = -1;
+  ladder->sloss = -1;
   return ladder;
 }
 
@@ -175,20 +181,35 @@ step_stale (McuLadder *ladder, gboolean stale)
   return MCU_LADDER_UP_AFTER_OUTAGE;
 }
 
+static void
+update_loss (McuLadder *ladder, double loss)
+{
+  if (loss < 0)
+    return;
+  ladder->sloss = ladder->sloss < 0 ? loss : (1 - LOSS_SMOOTHING) * ladder->sloss + LOSS_SMOOTHING * loss;
+}
+
+double
+mcu_ladder_get_smoothed_loss (const McuLadder *ladder)
+{
+  return ladder->sloss;
+}
+
 static McuLadderMove
 judge (McuLadder *ladder, const McuLadderSample *s)
 {
-  double loss = known (s->loss);
+  double loss = ladder->sloss;
   gboolean lossy = loss > ladder->config.loss_down;
   gboolean queued = queueing (ladder);
   gboolean short_rate = short_delivery (ladder, s);
 
+  ladder->severe_run = loss > ladder->config.loss_audio_only ? ladder->severe_run + 1 : 0;
   if (lossy || queued || short_rate) {
     ladder->clean_run = 0;
     if (++ladder->bad_run < BAD_IN_A_ROW || ladder->now < ladder->down_allowed_at)
       return MCU_LADDER_HOLD;
     /* Random loss is not ours to cure below the last video rung; queueing and shortfall are. */
-    guint floor = queued || short_rate || loss > ladder->config.loss_audio_only ? ladder->n_rungs - 1
+    guint floor = queued || short_rate || ladder->severe_run >= BAD_IN_A_ROW ? ladder->n_rungs - 1
                                                                                 : MAX (ladder->n_rungs, 2) - 2;
     guint before = ladder->rung;
     move_down (ladder, floor);
@@ -225,6 +246,7 @@ mcu_ladder_step (McuLadder *ladder, const McuLadderSample *sample)
   if (ladder->now < ladder->judge_from)
     return MCU_LADDER_HOLD;
   update_rtt (ladder, known (sample->rtt_ms));
+  update_loss (ladder, known (sample->loss));
   return judge (ladder, sample);
 }
 

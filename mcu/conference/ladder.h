@@ -7,7 +7,7 @@
  * the low-fps thumbnail tier, then "audio only" (the last rung: a still frame, full audio). The ladder
  * knows only their count and that the last one is audio only.
  *
- * Down fast: two bad samples in a row (reported loss above loss_down, smoothed RTT well above the
+ * Down fast: two bad samples in a row (smoothed reported loss above loss_down, smoothed RTT well above the
  * receiver's own baseline — a capped link queueing —, delivered rate well below what we send) move one
  * rung down, then no further move for down_hold_s (the queue must drain and the reports catch up).
  * Random loss alone stops at the last video rung: only loss above loss_audio_only, queueing or stale
@@ -64,7 +64,7 @@ typedef enum {
 
 typedef struct _McuLadder McuLadder;
 
-/* Fills @config with the defaults (8 % / 2 % / 25 % loss, +150 ms or +30 % RTT, 70 % rate, 2 s stale,
+/* Fills @config with the defaults (8 % / 2 % / 30 % loss, +150 ms or +30 % RTT, 70 % rate, 2 s stale,
  * 4 s outage, 2 s hold, 10 s clean (up to 80 s), 15 s probe, 3 s after an outage, 60 s baseline). */
 void mcu_ladder_config_init (McuLadderConfig *config);
 
@@ -79,9 +79,10 @@ McuLadderMove mcu_ladder_step (McuLadder *ladder, const McuLadderSample *sample)
 
 guint mcu_ladder_get_rung (const McuLadder *ladder);
 guint mcu_ladder_get_n_rungs (const McuLadder *ladder);
-/* The RTT baseline and smoothed RTT in ms (< 0 unknown), for logs and the link history. */
+/* The RTT baseline and smoothed RTT in ms, the smoothed loss 0-1 (< 0 unknown), for logs. */
 double mcu_ladder_get_baseline_rtt (const McuLadder *ladder);
 double mcu_ladder_get_smoothed_rtt (const McuLadder *ladder);
+double mcu_ladder_get_smoothed_loss (const McuLadder *ladder);
 /* "hold", "down-loss", ... (transfer none). */
 const char *mcu_ladder_move_name (McuLadderMove move);
 

@@ -8,13 +8,17 @@
  * path and the audio tick never wait on video. Per packet nothing is allocated or logged.
  *
  * Receivers and tiers. Each receiver gets the composite of one output tier (the video mixer encodes
- * each tier once for all its receivers). A receiver starts in start_tier and moves a tier down when
- * the loss it reports on our video stays high, and back up after a long clean stretch. A tier's
+ * each tier once for all its receivers). A receiver starts in start_tier; once a second its own
+ * degradation ladder (ladder.c) judges what it reports — loss on our video, RTT over its baseline,
+ * report freshness — and places it: the sized tiers, then the low-fps thumbnail, then "audio only"
+ * (a still with its mark; the audio is untouched). The rungs are the video mixer's output indices. A tier's
  * packets are kept once, in its McuRtpHistory; every receiver's session answers its NACKs from there.
  */
 #define G_LOG_DOMAIN "mcu-mix"
 
 #include "mix.h"
+
+#include "ladder.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +29,6 @@
 #define REQUEST_RING_SLOTS 256
 #define AUDIO_TICK_US (20 * G_TIME_SPAN_MILLISECOND)
 #define TIER_CHECK_US G_USEC_PER_SEC
-#define LOSS_DOWN 0.08     /* reported loss above which a receiver moves a tier down */
-#define LOSS_UP 0.02       /* below which, for TIER_UP_CHECKS checks in a row, it moves up */
-#define TIER_UP_CHECKS 10
 #define TIER_HISTORY_PACKETS 512   /* ~4.5 s of the 1.2 Mbit/s tier: NACKs come within an RTT or two */
 
 /* ---- a bounded ring of fixed-size records, written by one thread and drained by another -------- */
@@ -116,7 +117,10 @@ typedef struct {
   McuAudioSite *audio;
   McuVideoSite *video;
   guint tier;
-  guint clean_checks;       /* tier checks in a row with low loss */
+  McuLadder *ladder;        /* places the site on a rung = output tier (media thread) */
+  guint64 sent_bytes;       /* audio + video sent, at the last tier check */
+  guint64 rtcp_received;    /* its RTCP datagrams, at the last tier check */
+  gint64 checked_us, last_rtcp_us;  /* 0: never */
   guint32 audio_ts_offset;  /* our RTP timestamps start at a random point per stream */
   guint32 video_ts_offset;
 } MixSite;
@@ -125,8 +129,9 @@ struct _McuMix {
   GMainContext *context;
   McuAudioMixer *audio;
   McuVideoMixer *video;
-  guint n_tiers;
+  guint n_tiers;             /* outputs: the sized tiers, then the ladder's thumbnail and still */
   guint start_tier;
+  McuLadderConfig ladder;
   GPtrArray *tier_sites[MCU_VIDEO_MAX_TIERS];  /* MixSite receiving each tier (media thread) */
   McuRtpHistory *tier_history[MCU_VIDEO_MAX_TIERS];  /* each tier's packets, for its receivers' NACKs */
   guint16 tier_seq[MCU_VIDEO_MAX_TIERS];       /* the tier's own numbering (media thread) */
@@ -155,6 +160,7 @@ mcu_mix_config_init (McuMixConfig *config)
   mcu_audio_mixer_config_init (&config->audio);
   mcu_video_mixer_config_init (&config->video);
   config->start_tier = config->video.n_tiers > 1 ? 1 : 0;
+  mcu_ladder_config_init (&config->ladder);
 }
 
 /* "1280x720@25:1200000" → a tier; FALSE when it does not read so. */
@@ -184,11 +190,11 @@ mcu_mix_config_load (McuMixConfig *config, McuConfig *source, GError **error)
   config->video.talker_hold_ms = mcu_config_get_int (source, "video", "talker-hold-ms");
   config->video.rotation_interval_s = mcu_config_get_int (source, "video", "rotation-interval");
   for (guint i = 0; tiers[i] != NULL; i++) {
-    if (n == MCU_VIDEO_MAX_TIERS || !parse_tier (tiers[i], &config->video.tiers[n++])) {
+    if (n == MCU_VIDEO_MAX_SIZED_TIERS || !parse_tier (tiers[i], &config->video.tiers[n++])) {
       g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
                    "%s:%u: key 'tiers' needs 1 to %d sizes written WIDTHxHEIGHT@FPS:BITRATE (even sizes, "
                    "64x64 to 1920x1080, 1-30 fps), not '%s'", mcu_config_get_origin (source),
-                   mcu_config_get_line (source, "video", "tiers"), MCU_VIDEO_MAX_TIERS, g_strstrip (tiers[i]));
+                   mcu_config_get_line (source, "video", "tiers"), MCU_VIDEO_MAX_SIZED_TIERS, g_strstrip (tiers[i]));
       return FALSE;
     }
   }
@@ -358,7 +364,6 @@ move_to_tier (McuMix *mix, MixSite *site, guint tier)
   g_ptr_array_remove_fast (mix->tier_sites[site->tier], site);
   mcu_video_mixer_set_tier_active (mix->video, site->tier, mix->tier_sites[site->tier]->len > 0);
   site->tier = tier;
-  site->clean_checks = 0;
   g_ptr_array_add (mix->tier_sites[tier], site);
   mcu_video_mixer_set_tier_active (mix->video, tier, TRUE);
   /* The receiver's decoder cannot continue another tier's stream: start it with a key frame. */
@@ -387,8 +392,53 @@ mcu_mix_get_stats (McuMix *mix, McuMixStats *stats)
   g_mutex_unlock (&mix->stats_lock);
 }
 
-/* Once a second: each receiver's tier follows the loss it reports on our video; the session learns
- * its tier and whether its camera is decoded (for the roster and /metrics). */
+/* One second of what @site reports about our media, for its ladder. */
+static McuLadderSample
+ladder_sample (MixSite *site, const McuSessionStats *stats, gint64 now_us)
+{
+  guint64 sent = stats->rtp.send[MCU_MEDIA_AUDIO].bytes + stats->rtp.send[MCU_MEDIA_VIDEO].bytes;
+  McuLadderSample sample = {
+    .loss = stats->rtp.send[MCU_MEDIA_VIDEO].remote_fraction_lost,
+    .rtt_ms = stats->rtp.rtt_ms,
+    .delivered_bps = -1,   /* the transport does not expose what the receiver says it got */
+    .report_age_s = -1,
+  };
+
+  if (stats->rtp.rtcp_received != site->rtcp_received) {
+    site->rtcp_received = stats->rtp.rtcp_received;
+    site->last_rtcp_us = now_us;
+  }
+  if (site->last_rtcp_us > 0)
+    sample.report_age_s = (now_us - site->last_rtcp_us) / 1e6;
+  if (site->checked_us > 0 && now_us > site->checked_us)
+    sample.sent_bps = (sent - site->sent_bytes) * 8.0 * G_USEC_PER_SEC / (now_us - site->checked_us);
+  site->sent_bytes = sent;
+  site->checked_us = now_us;
+  return sample;
+}
+
+static void
+check_ladder (McuMix *mix, MixSite *site, const McuSessionStats *stats, gint64 now_us)
+{
+  McuLadderSample sample = ladder_sample (site, stats, now_us);
+  McuLadderMove move = mcu_ladder_step (site->ladder, &sample);
+  guint rung = mcu_ladder_get_rung (site->ladder);
+  g_debug ("site %s: ladder: loss %.3f (smoothed %.3f, audio %.3f), rtt %.0f (smoothed %.0f, baseline %.0f), "
+           "reports %.1f s old, sent %.0f bit/s, rung %u", mcu_session_get_site_id (site->session), sample.loss,
+           mcu_ladder_get_smoothed_loss (site->ladder), stats->rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost,
+           sample.rtt_ms, mcu_ladder_get_smoothed_rtt (site->ladder), mcu_ladder_get_baseline_rtt (site->ladder),
+           sample.report_age_s, sample.sent_bps, rung);
+  if (move == MCU_LADDER_HOLD || rung == site->tier)
+    return;
+  g_message ("site %s: %s (loss %.0f %%, rtt %.0f ms over a %.0f ms baseline, reports %.1f s old), "
+             "tier %u -> %u", mcu_session_get_site_id (site->session), mcu_ladder_move_name (move),
+             mcu_ladder_get_smoothed_loss (site->ladder) * 100, mcu_ladder_get_smoothed_rtt (site->ladder),
+             mcu_ladder_get_baseline_rtt (site->ladder), sample.report_age_s, site->tier, rung);
+  move_to_tier (mix, site, rung);
+}
+
+/* Once a second: each receiver's ladder places it on a tier; the session learns its tier and whether
+ * its camera is decoded (for the roster and /metrics). */
 static gboolean
 on_tier_timer (gpointer user_data)
 {
@@ -397,6 +447,7 @@ on_tier_timer (gpointer user_data)
   MixSite *site;
   McuSessionStats stats;
   McuVideoSiteStats video;
+  gint64 now_us = g_get_monotonic_time ();
 
   snapshot_stats (mix);
   g_hash_table_iter_init (&iter, mix->sites);
@@ -405,18 +456,8 @@ on_tier_timer (gpointer user_data)
       video = (McuVideoSiteStats) { .tile = -1 };
     mcu_session_set_mix_state (site->session, site->tier, video.decoding, video.tile, video.decoded_frames);
     mcu_session_get_stats (site->session, &stats);
-    double loss = stats.rtp.send[MCU_MEDIA_VIDEO].remote_fraction_lost;
     mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);
-    if (loss > LOSS_DOWN && site->tier + 1 < mix->n_tiers) {
-      g_message ("site %s: %.0f %% loss on the composite, down to tier %u",
-                 mcu_session_get_site_id (site->session), loss * 100, site->tier + 1);
-      move_to_tier (mix, site, site->tier + 1);
-    } else if (loss < LOSS_UP && site->tier > 0 && ++site->clean_checks >= TIER_UP_CHECKS) {
-      g_message ("site %s: clean link, up to tier %u", mcu_session_get_site_id (site->session), site->tier - 1);
-      move_to_tier (mix, site, site->tier - 1);
-    } else if (loss >= LOSS_UP) {
-      site->clean_checks = 0;
-    }
+    check_ladder (mix, site, &stats, now_us);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -440,6 +481,7 @@ mix_attach (McuSession *session, gpointer user_data)
   if (site->video == NULL)
     g_warning ("site %s: no video tile: %s", mcu_session_get_site_id (session), error->message);
   site->tier = MIN (mix->start_tier, mix->n_tiers - 1);
+  site->ladder = mcu_ladder_new (&mix->ladder, mix->n_tiers, site->tier);
   g_ptr_array_add (mix->tier_sites[site->tier], site);
   mcu_video_mixer_set_tier_active (mix->video, site->tier, TRUE);
   mcu_video_mixer_request_keyframe (mix->video, site->tier);
@@ -468,6 +510,7 @@ mix_detach (McuSession *session, gpointer user_data)
   mcu_audio_mixer_remove_site (mix->audio, site->audio);
   if (site->video != NULL)
     mcu_video_mixer_remove_site (mix->video, site->video);
+  mcu_ladder_free (site->ladder);
   mcu_session_unref (site->session);
   g_free (site);
 }
@@ -673,6 +716,7 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
   g_mutex_init (&mix->stats_lock);
   mix->n_tiers = MAX (config->video.n_tiers, 1);
   mix->start_tier = config->start_tier;
+  mix->ladder = config->ladder;
   mix->sites = g_hash_table_new (NULL, NULL);
   mix->muted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   mix->on_talking = config->on_talking;
@@ -691,6 +735,7 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
   if (mix->video == NULL)
     goto fail;
   /* No tier is encoded until a site receives it. */
+  mix->n_tiers = mcu_video_mixer_get_n_outputs (mix->video);
   for (guint t = 0; t < mix->n_tiers; t++)
     mcu_video_mixer_set_tier_active (mix->video, t, FALSE);
   if (!mcu_video_mixer_start (mix->video, error))
@@ -732,6 +777,7 @@ mcu_mix_free (McuMix *mix)
   g_hash_table_iter_init (&iter, mix->sites);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site)) {
     mcu_session_set_media_data (site->session, NULL);
+    mcu_ladder_free (site->ladder);
     mcu_session_unref (site->session);
     g_free (site);
   }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "config.h"
+#include "conference/ladder.h"
 #include "conference/session.h"
 #include "media/audio-mixer.h"
 #include "media/video-mixer.h"
@@ -28,6 +29,7 @@ typedef struct {
   McuAudioMixerConfig audio;
   McuVideoMixerConfig video;
   guint start_tier;          /* tier a receiver starts in (0 = the largest) */
+  McuLadderConfig ladder;    /* each receiver's degradation ladder (conference/ladder.h) */
   McuMixTalkingFunc on_talking;
   gpointer on_talking_data;
 } McuMixConfig;

@@ -69,6 +69,9 @@ typedef struct {
   gint64 duration_us, cpu_us;
   gint active;        /* atomic: has receivers */
   gboolean was_active;
+  gboolean still;     /* the "audio only" still: redrawn every still_refresh_s, with its mark */
+  McuVideoLabel *still_label;  /* rendered on the ticking thread, blended by the worker */
+  gint64 still_taken_us;       /* 0: take the picture at the next frame */
   gint64 samples[SAMPLES];
   gint64 cpu_samples[SAMPLES];
   guint n_samples;
@@ -80,7 +83,9 @@ struct _McuVideoMixer {
   McuVideoMixerCallbacks callbacks;
   gpointer user_data;
   TierWorker workers[MCU_VIDEO_MAX_TIERS];
-  guint n_tiers;
+  guint n_tiers;      /* outputs: the configured tiers and the extras */
+  gint thumbnail_tier, still_tier;  /* -1: none */
+  char *still_text;
   gint64 tick_interval_us;
 
   GMutex lock; /* control state below, up to the ticking thread's state */
@@ -122,6 +127,11 @@ mcu_video_mixer_config_init (McuVideoMixerConfig *c)
   c->tiers[1] = (McuVideoTierConfig) { 640, 360, 25, 500000 };
   c->tiers[2] = (McuVideoTierConfig) { 320, 180, 25, 150000 };
   c->n_tiers = 3;
+  c->thumbnail = (McuVideoTierConfig) { 320, 180, 5, 60000 };
+  c->still = (McuVideoTierConfig) { 320, 180, 1, 20000 };
+  c->still_keyframe_s = 3;
+  c->still_text = "chỉ âm thanh · audio only";
+  c->still_refresh_s = 10;
   c->encoder.cpu_used = -6;
   c->encoder.keyframe_min_interval_us = G_USEC_PER_SEC;
   c->encoder.keyframe_period_s = 0;
@@ -315,6 +325,24 @@ mcu_video_mixer_request_keyframe (McuVideoMixer *mixer, guint tier)
 {
   if (tier < mixer->n_tiers)
     mcu_video_tier_request_keyframe (mixer->workers[tier].tier);
+}
+
+gint
+mcu_video_mixer_get_thumbnail_tier (McuVideoMixer *mixer)
+{
+  return mixer->thumbnail_tier;
+}
+
+gint
+mcu_video_mixer_get_still_tier (McuVideoMixer *mixer)
+{
+  return mixer->still_tier;
+}
+
+guint
+mcu_video_mixer_get_n_outputs (McuVideoMixer *mixer)
+{
+  return mixer->n_tiers;
 }
 
 void
@@ -624,6 +652,21 @@ thread_cpu_us (void)
   return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+/* The still's mark, centred (the picture under it stays unchanged until the next refresh, so the
+ * frames between cost next to nothing). */
+static void
+blend_still_mark (TierWorker *w, McuVideoCanvas *canvas)
+{
+  const McuVideoLabel *label = w->still_label;
+
+  w->still_taken_us = MAX (w->now_us, 1);
+  if (label == NULL)
+    return;
+  gint x = MAX (0, (canvas->width - label->width) / 2) & ~1;
+  gint y = MAX (0, (canvas->height - label->height) / 2) & ~1;
+  mcu_video_label_blend (label, canvas->planes, canvas->strides, x, y, 0, 0, canvas->width, canvas->height);
+}
+
 /* Tier thread (or the ticking thread in manual mode). With compose_from_top, tier 0's canvas was composed
  * by the ticking thread and the lower tiers scale it down (read-only while every tier runs). */
 static void
@@ -632,11 +675,15 @@ run_tier (TierWorker *w)
   McuVideoMixer *mixer = w->mixer;
   gint64 start = g_get_monotonic_time (), cpu_start = thread_cpu_us ();
   McuVideoCanvas *canvas = mcu_video_tier_canvas (w->tier);
+  gboolean draw = !w->still || w->still_taken_us == 0 ||
+                  w->now_us - w->still_taken_us >= (gint64) mixer->config.still_refresh_s * G_USEC_PER_SEC;
 
-  if (!mixer->config.compose_from_top)
+  if (draw && !mixer->config.compose_from_top)
     mcu_video_compose (canvas, w->draws, w->n_draws);
-  else if (w->index > 0)
+  else if (draw && w->index > 0)
     mcu_video_canvas_scale (mcu_video_tier_canvas (mixer->workers[0].tier), canvas);
+  if (draw && w->still)
+    blend_still_mark (w, canvas);
   mcu_video_tier_encode (w->tier, w->now_us, mixer->callbacks.on_packet, mixer->user_data);
   w->duration_us = g_get_monotonic_time () - start;
   w->cpu_us = thread_cpu_us () - cpu_start;
@@ -681,6 +728,15 @@ worker_wait (TierWorker *w)
   g_mutex_unlock (&w->lock);
 }
 
+/* Ticking thread (Pango's font map is per thread: labels are all rendered here). */
+static void
+render_still_label (McuVideoMixer *mixer, TierWorker *w)
+{
+  const McuVideoTierConfig *c = mcu_video_tier_config (w->tier);
+
+  w->still_label = mcu_video_label_render (mixer->still_text, NULL, CLAMP (c->height / 8, 8, 36), c->width - 8);
+}
+
 /* Which tiers run this tick; asks for a key frame on tiers that just got receivers. */
 static guint
 due_tiers (McuVideoMixer *mixer, gint64 now_us)
@@ -690,8 +746,12 @@ due_tiers (McuVideoMixer *mixer, gint64 now_us)
   for (guint t = 0; t < mixer->n_tiers; t++) {
     TierWorker *w = &mixer->workers[t];
     gboolean active = g_atomic_int_get (&w->active);
-    if (active && !w->was_active)
+    if (active && !w->was_active) {
       mcu_video_tier_request_keyframe (w->tier); /* new receivers need a key frame to start */
+      w->still_taken_us = 0;                      /* and the still a fresh picture */
+    }
+    if (active && w->still && w->still_label == NULL)
+      render_still_label (mixer, w);
     w->was_active = active;
     if (active && mcu_video_tier_due (w->tier, now_us))
       due |= 1u << t;
@@ -831,9 +891,9 @@ tick_main (gpointer data)
 static gboolean
 check_config (const McuVideoMixerConfig *c, GError **error)
 {
-  if (c->n_tiers == 0 || c->n_tiers > MCU_VIDEO_MAX_TIERS) {
+  if (c->n_tiers == 0 || c->n_tiers > MCU_VIDEO_MAX_SIZED_TIERS) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "video tiers: %u, must be 1 to %u",
-                 c->n_tiers, MCU_VIDEO_MAX_TIERS);
+                 c->n_tiers, MCU_VIDEO_MAX_SIZED_TIERS);
     return FALSE;
   }
   if (c->encoder.cpu_used < -16 || c->encoder.cpu_used > 16) {
@@ -841,6 +901,31 @@ check_config (const McuVideoMixerConfig *c, GError **error)
                  c->encoder.cpu_used);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* Adds the next output; on failure frees the mixer. The ladder's extras start without receivers. */
+static gboolean
+add_tier (McuVideoMixer *mixer, const McuVideoTierConfig *config, gboolean active, guint *max_fps, GError **error)
+{
+  guint t = mixer->n_tiers;
+  TierWorker *w = &mixer->workers[t];
+
+  w->mixer = mixer;
+  w->index = t;
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  g_atomic_int_set (&w->active, active ? 1 : 0);
+  McuVideoEncoderConfig encoder = mixer->config.encoder;
+  if (w->still)   /* a receiver that missed the still's key frame must not wait for a PLI round trip */
+    encoder.keyframe_period_s = mixer->config.still_keyframe_s;
+  w->tier = mcu_video_tier_new (t, config, &encoder, error);
+  mixer->n_tiers = t + 1;
+  if (w->tier == NULL) {
+    mcu_video_mixer_free (mixer);
+    return FALSE;
+  }
+  *max_fps = MAX (*max_fps, config->fps);
   return TRUE;
 }
 
@@ -866,20 +951,22 @@ mcu_video_mixer_new (const McuVideoMixerConfig *config, const McuVideoMixerCallb
   mixer->tick_sites = g_ptr_array_new ();
   mixer->tick_ids = g_array_new (FALSE, FALSE, sizeof (guint));
   mixer->layout = config->layout;
-  for (guint t = 0; t < config->n_tiers; t++) {
-    TierWorker *w = &mixer->workers[t];
-    w->mixer = mixer;
-    w->index = t;
-    g_mutex_init (&w->lock);
-    g_cond_init (&w->cond);
-    g_atomic_int_set (&w->active, 1);
-    w->tier = mcu_video_tier_new (t, &config->tiers[t], &config->encoder, error);
-    mixer->n_tiers = t + 1;
-    if (w->tier == NULL) {
-      mcu_video_mixer_free (mixer);
+  mixer->still_text = g_strdup (config->still_text ? config->still_text : "audio only");
+  mixer->config.still_text = NULL;
+  mixer->thumbnail_tier = mixer->still_tier = -1;
+  for (guint t = 0; t < config->n_tiers; t++)
+    if (!add_tier (mixer, &config->tiers[t], TRUE, &max_fps, error))
       return NULL;
-    }
-    max_fps = MAX (max_fps, config->tiers[t].fps);
+  if (config->thumbnail.width > 0) {
+    mixer->thumbnail_tier = (gint) mixer->n_tiers;
+    if (!add_tier (mixer, &config->thumbnail, FALSE, &max_fps, error))
+      return NULL;
+  }
+  if (config->still.width > 0) {
+    mixer->still_tier = (gint) mixer->n_tiers;
+    mixer->workers[mixer->n_tiers].still = TRUE;
+    if (!add_tier (mixer, &config->still, FALSE, &max_fps, error))
+      return NULL;
   }
   mixer->tick_interval_us = G_USEC_PER_SEC / max_fps;
   return mixer;
@@ -929,6 +1016,7 @@ mcu_video_mixer_free (McuVideoMixer *mixer)
   stop_threads (mixer);
   for (guint t = 0; t < mixer->n_tiers; t++) {
     mcu_video_tier_free (mixer->workers[t].tier);
+    mcu_video_label_free (mixer->workers[t].still_label);
     g_mutex_clear (&mixer->workers[t].lock);
     g_cond_clear (&mixer->workers[t].cond);
   }
@@ -939,5 +1027,6 @@ mcu_video_mixer_free (McuVideoMixer *mixer)
   g_mutex_clear (&mixer->lock);
   g_cond_clear (&mixer->wake);
   g_free (mixer->no_video_text);
+  g_free (mixer->still_text);
   g_free (mixer);
 }

@@ -25,11 +25,22 @@
 
 G_BEGIN_DECLS
 
-#define MCU_VIDEO_MAX_TIERS 4
+#define MCU_VIDEO_MAX_SIZED_TIERS 4                         /* configured tiers (config->tiers) */
+#define MCU_VIDEO_MAX_TIERS (MCU_VIDEO_MAX_SIZED_TIERS + 2)  /* outputs: + thumbnail + still */
 
+/* Outputs. Tiers 0 .. n_tiers - 1 are the configured sizes (0 the largest); after them, when their width
+ * is not 0, the degradation ladder's two extra tiers: the low-fps thumbnail (index n_tiers), then the
+ * "audio only" still (the next index): the composite refreshed every still_refresh_s with the still_text
+ * mark on it, a tiny bitrate and a periodic key frame, for receivers whose link only carries audio.
+ * Like every tier they start inactive here until a receiver uses them, so they cost nothing unused. */
 typedef struct {
-  McuVideoTierConfig tiers[MCU_VIDEO_MAX_TIERS];
+  McuVideoTierConfig tiers[MCU_VIDEO_MAX_SIZED_TIERS];
   guint n_tiers;
+  McuVideoTierConfig thumbnail;     /* width 0: none */
+  McuVideoTierConfig still;         /* width 0: none */
+  const char *still_text;           /* the still's mark (borrowed, copied at new) */
+  guint still_refresh_s;            /* the still's picture is taken again this often */
+  guint still_keyframe_s;           /* and sent as a key frame this often */
   McuVideoEncoderConfig encoder;
   McuVideoLayoutKind layout;        /* initial layout; AUTO by site count */
   guint talker_hold_ms;             /* the main tile changes at most this often */
@@ -99,7 +110,8 @@ typedef struct {
 typedef struct _McuVideoMixer McuVideoMixer;
 typedef struct _McuVideoSite McuVideoSite;
 
-/* Fills @config with the defaults (3 tiers 1280x720@25 1.2 Mbit/s, 640x360 500 kbit/s, 320x180 150 kbit/s). */
+/* Fills @config with the defaults (3 tiers 1280x720@25 1.2 Mbit/s, 640x360 500 kbit/s, 320x180 150 kbit/s;
+ * thumbnail 320x180@5 60 kbit/s; still 320x180@1 20 kbit/s, a key frame every 3 s, refreshed every 10 s). */
 void mcu_video_mixer_config_init (McuVideoMixerConfig *config);
 
 /* (transfer full) Control thread. NULL with @error for an unusable configuration. */
@@ -144,6 +156,11 @@ void mcu_video_mixer_unpin (McuVideoMixer *mixer, guint site_id);
 void mcu_video_mixer_revoke_presenter (McuVideoMixer *mixer);
 /* A receiver's PLI/FIR: coalesced and rate-limited per tier. Any thread. */
 void mcu_video_mixer_request_keyframe (McuVideoMixer *mixer, guint tier);
+/* The output indices of the ladder's extra tiers, -1 when not configured; the number of outputs
+ * (configured tiers plus the extras). Any thread. */
+gint mcu_video_mixer_get_thumbnail_tier (McuVideoMixer *mixer);
+gint mcu_video_mixer_get_still_tier (McuVideoMixer *mixer);
+guint mcu_video_mixer_get_n_outputs (McuVideoMixer *mixer);
 /* A tier without receivers is not composed nor encoded; it starts with a key frame when it gets one. */
 void mcu_video_mixer_set_tier_active (McuVideoMixer *mixer, guint tier, gboolean has_receivers);
 

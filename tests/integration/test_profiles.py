@@ -21,7 +21,10 @@ or without the netimpair-delay helper."""
 import csv
 import io
 import json
+import math
 import os
+import random
+import struct
 import subprocess
 import sys
 import tempfile
@@ -51,9 +54,62 @@ SECONDS = {"good": 24, "adsl": 24, "rural-3g": 34, "bad": 34, "flappy": 40}
 FLAP_AT_S, FLAP_DOWN_S = 12, 10   # flappy: one 10 s cut 12 s after both joined (the profile's period is 60 s)
 
 
+def speech_wav(path, seconds=20, rate=16000, seed=7):
+    """A speech-like WAV (a glottal pulse train through three vowel formants, syllables of 150-300 ms in
+    spurts with short pauses, a faint room noise): what a meeting carries. Chromium's fake microphone is
+    a beep a second in digital silence, which the Opus encoder codes without in-band FEC (SILK codes
+    LBRR only for active speech), so it would measure the test signal, not the link."""
+    rnd = random.Random(seed)
+    vowels = [(730, 1090, 2440), (270, 2290, 3010), (300, 870, 2240), (530, 1840, 2480), (570, 840, 2410)]
+    state = [[0.0, 0.0] for _ in range(3)]
+    coef = [(0.0, 0.0, 0.0)] * 3
+    out = []
+    phase = gain = 0.0
+    syl_pos = syl_len = 1.0
+    spurt = pause = 0
+    for i in range(seconds * rate):
+        if spurt == 0 and pause == 0:
+            spurt, pause = rnd.randint(rate * 3, rate * 6), rnd.randint(rate // 5, rate // 2)
+        if syl_pos >= syl_len:
+            syl_pos, syl_len = 0, rnd.uniform(0.15, 0.3) * rate
+            v = rnd.choice(vowels)
+            coef = []
+            for f in range(3):
+                r = math.exp(-math.pi * (80 + 40 * f) / rate)
+                coef.append((1 - r, 2 * r * math.cos(2 * math.pi * v[f] * rnd.uniform(0.9, 1.1) / rate), -r * r))
+        env = math.sin(math.pi * syl_pos / syl_len) ** 2 * 0.8 + 0.2 if spurt > 0 else 0.0
+        phase += 120 * (1 + 0.15 * math.sin(2 * math.pi * 0.7 * i / rate)) / rate
+        x = 1.0 if phase >= 1 else 0.0
+        phase -= 1 if phase >= 1 else 0
+        y = x + 0.03 * (rnd.random() - 0.5)
+        for f in range(3):
+            b0, a1, a2 = coef[f]
+            y1, y2 = state[f]
+            y = (b0 * y + a1 * y1 + a2 * y2)
+            state[f] = [y, y1]
+            y *= 4
+        gain += (env - gain) * 0.01
+        out.append(y * gain)
+        syl_pos += 1
+        if spurt > 0:
+            spurt -= 1
+        else:
+            pause -= 1
+    rms = math.sqrt(sum(v * v for v in out) / len(out)) or 1.0
+    scale = 0.1 / rms
+    pcm = b"".join(struct.pack("<h", max(-32767, min(32767, int(32767 * (v * scale + 0.0005 * (rnd.random() - 0.5))))))
+                   for v in out)
+    with open(path, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
+                struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)
+
+
+SPEECH = os.path.join(tempfile.gettempdir(), f"profiles-speech-{os.getpid()}.wav")
+
+
 def browser(base, name, seconds, site=None):
     argv = ["node", os.path.join(HERE, "whip-browser.js"), "--base", base, "--room", "meet", "--name", name,
-            "--seconds", str(seconds)]
+            "--seconds", str(seconds), "--audio-file", SPEECH]
     return subprocess.Popen(site.command(argv) if site else argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
@@ -84,6 +140,12 @@ def measure(samples, flaps_ms=()):
            "width": max(set(widths), key=widths.count),
            "fps": (last.get("frames_decoded", 0) - first.get("frames_decoded", 0)) / span_s,
            "rtt_ms": last.get("rtt_ms"), "back_s": []}
+    # What the concealment is made of (audio): packets lost, FEC packets used, loss runs, the jitter buffer.
+    d = lambda k: (last.get(k) or 0) - (first.get(k) or 0)  # noqa: E731
+    emitted = d("jitter_emitted")
+    fig["audio"] = {"packets": d("in_audio_packets"), "lost": d("in_audio_lost"), "fec": d("audio_fec_received"),
+                    "fec_discarded": d("audio_fec_discarded"), "concealment_events": d("concealment_events"),
+                    "jitter_ms": round(1000 * d("jitter_delay_s") / emitted) if emitted > 0 else None}
     for up_ms in flaps_ms:
         fig["back_s"].append(time_back(samples, up_ms))
     return fig
@@ -238,10 +300,14 @@ def main():
         print(f"SKIP: {netns.delay_helper()} is not built (needs libnetfilter_queue)")
         sys.exit(netns.SKIP)
     results, failures = {}, []
+    speech_wav(SPEECH)
     with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
         config.write(CONFIG)
         config.flush()
-        run_all(profiles, config.name, results, failures)
+        try:
+            run_all(profiles, config.name, results, failures)
+        finally:
+            os.unlink(SPEECH)
     print(table(results))
     mcutest.expect(not failures, f"targets missed for: {failures}")
     print("ok")

@@ -100,7 +100,14 @@ async function siteInPage(opts) {
         s['in_' + k + '_nacks_sent'] = r.nackCount;
         s['in_' + k + '_retransmitted'] = r.retransmittedPacketsReceived;
         if (k === 'video') { s.frames_decoded = r.framesDecoded; s.keyframes_decoded = r.keyFramesDecoded; s.freeze_count = r.freezeCount; s.frame_width = r.frameWidth; }
-        if (k === 'audio') { s.audio_samples = r.totalSamplesReceived; s.concealed_samples = r.concealedSamples; }
+        if (k === 'audio') {
+          s.audio_samples = r.totalSamplesReceived; s.concealed_samples = r.concealedSamples;
+          // what the concealment is made of: FEC used or not, loss runs (events), the jitter buffer
+          s.audio_fec_received = r.fecPacketsReceived; s.audio_fec_discarded = r.fecPacketsDiscarded;
+          s.concealment_events = r.concealmentEvents; s.silent_concealed_samples = r.silentConcealedSamples;
+          s.jitter_delay_s = r.jitterBufferDelay; s.jitter_emitted = r.jitterBufferEmittedCount;
+          s.jitter_target_s = r.jitterBufferTargetDelay;
+        }
       } else if (r.type === 'outbound-rtp') {
         const k = r.kind;
         s['out_' + k + '_packets'] = r.packetsSent;

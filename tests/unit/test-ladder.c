@@ -72,8 +72,18 @@ test_loss_down_fast_stops_at_thumbnail (void)
   /* random loss below 25 % never takes the picture away */
   feed (ladder, &s, 60);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, THUMBNAIL);
-  s.loss = 0.3;
-  feed (ladder, &s, 3);
+  /* reports swinging between 0 % and 50 % (a few packets a second, late retransmissions counted as
+   * received) average out: a picture, not audio only */
+  McuLadderSample zero = s;
+  zero.loss = 0;
+  s.loss = 0.5;
+  for (guint i = 0; i < 30; i++) {
+    mcu_ladder_step (ladder, &s);
+    mcu_ladder_step (ladder, &zero);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, THUMBNAIL);
+  s.loss = 0.4;
+  feed (ladder, &s, 6);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
   feed (ladder, &s, 10);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
@@ -162,32 +172,68 @@ test_rate_shortfall (void)
   g_assert_cmpuint (mcu_ladder_get_rung (quiet), ==, 0);
 }
 
+/* Clean samples until the rung changes (at most @limit). */
+static guint
+clean_until_move (McuLadder *ladder, guint limit)
+{
+  McuLadderSample ok = clean_sample ();
+  guint rung = mcu_ladder_get_rung (ladder);
+
+  for (guint n = 1; n <= limit; n++)
+    if (mcu_ladder_step (ladder, &ok) != MCU_LADDER_HOLD || mcu_ladder_get_rung (ladder) != rung)
+      return n;
+  return G_MAXUINT;
+}
+
+/* Samples of @loss until the ladder moves down one rung: at most three (down fast). */
+static void
+lossy_until_down (McuLadder *ladder, double loss)
+{
+  McuLadderSample bad = clean_sample ();
+  guint rung = mcu_ladder_get_rung (ladder), n = 0;
+
+  bad.loss = loss;
+  while (mcu_ladder_get_rung (ladder) == rung && n < 10) {
+    mcu_ladder_step (ladder, &bad);
+    n++;
+  }
+  g_assert_cmpuint (n, <=, 3);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, rung + 1);
+}
+
 static void
 test_up_with_hysteresis (void)
 {
   g_autoptr (McuLadder) ladder = new_ladder (0);
-  McuLadderSample bad = clean_sample (), ok = clean_sample ();
+  guint n;
 
-  bad.loss = 0.15;
-  feed (ladder, &bad, 2);
+  lossy_until_down (ladder, 0.2);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
-  feed (ladder, &ok, 9);
-  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
-  g_assert_cmpint (mcu_ladder_step (ladder, &ok), ==, MCU_LADDER_UP_CLEAN);
+  /* 10 clean seconds once the smoothed loss is under 2 % (a few seconds after a 50 % report) */
+  n = clean_until_move (ladder, 100);
+  g_assert_cmpuint (n, >=, 10);
+  g_assert_cmpuint (n, <=, 18);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
   /* the probe fails: down again, and the next try waits twice as long */
-  feed (ladder, &bad, 2);
-  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
-  feed (ladder, &ok, 19);
-  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
-  feed (ladder, &ok, 1);
+  lossy_until_down (ladder, 0.2);
+  n = clean_until_move (ladder, 100);
+  g_assert_cmpuint (n, >=, 20);
+  g_assert_cmpuint (n, <=, 28);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
   /* that probe holds past the probe period: the wait is back to 10 s */
-  feed (ladder, &ok, 20);
-  feed (ladder, &bad, 2);
-  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
-  feed (ladder, &ok, 10);
-  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  feed (ladder, &(McuLadderSample) { .loss = 0, .rtt_ms = 100, .sent_bps = 500000, .report_age_s = 0.1,
+                                     .delivered_bps = -1 }, 20);
+  lossy_until_down (ladder, 0.2);
+  n = clean_until_move (ladder, 100);
+  g_assert_cmpuint (n, >=, 10);
+  g_assert_cmpuint (n, <=, 18);
+  /* each wait is bounded: the doubled wait never passes up_clean_max_s */
+  for (guint i = 0; i < 6; i++) {
+    lossy_until_down (ladder, 0.2);
+    n = clean_until_move (ladder, 200);
+  }
+  g_assert_cmpuint (n, <=, 80 + 8);
+  g_assert_cmpuint (n, >=, 80);
 }
 
 static void
