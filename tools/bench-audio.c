@@ -3,7 +3,8 @@
  * bench-audio: what the audio mixer costs for K sites. Synthesizes speech-like audio at start (a
  * glottal pulse train through vowel formant resonators, syllable-rate envelope, talk spurts and
  * pauses; one voice per active talker), encodes it once with libopus like a browser would (32 kbit/s,
- * in-band FEC), and the near-silent rest as low-level noise with RFC 6464 levels. Then, for each K, a
+ * in-band FEC), and the near-silent rest as low-level noise with RFC 6464 levels (media-gen.c, the
+ * same media as tools/loadgen sends). Then, for each K, a
  * mixer with K sites is fed those packets for --seconds of simulated time (as fast as possible, or in
  * real time with --realtime) and the tool prints CPU seconds per second of audio and the per-tick
  * time of mcu_audio_mixer_tick() over every tick of the run: wall time (p50/p99/max; on a busy
@@ -15,9 +16,9 @@
  * Threads: one; the mixer runs on it as it would on a room's media thread.
  */
 #include "media/audio-mixer.h"
+#include "media-gen.h"
 
 #include <math.h>
-#include <opus.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +31,6 @@
 #define LOOP_FRAMES (LOOP_SECONDS * RATE / FRAME)
 
 typedef struct {
-  guint8 data[400];
-  guint16 len;
-  gint16 level;             /* RFC 6464 */
-} Packet;
-
-typedef struct {
-  Packet *packets;          /* LOOP_FRAMES, played in a loop */
-} Track;
-
-typedef struct {
   gchar *sites;
   int active;
   int seconds;
@@ -49,129 +40,6 @@ typedef struct {
   int talkers;
   int complexity;
 } Options;
-
-/* ---- speech-like signal ---- */
-
-typedef struct {
-  double b0, a1, a2, y1, y2;
-} Resonator;
-
-static void
-resonator_set (Resonator *r, double freq, double bandwidth)
-{
-  double radius = exp (-G_PI * bandwidth / RATE);
-
-  r->a1 = 2 * radius * cos (2 * G_PI * freq / RATE);
-  r->a2 = -radius * radius;
-  r->b0 = 1 - radius;
-}
-
-static double
-resonator_run (Resonator *r, double x)
-{
-  double y = r->b0 * x + r->a1 * r->y1 + r->a2 * r->y2;
-
-  r->y2 = r->y1;
-  r->y1 = y;
-  return y;
-}
-
-static const double vowels[5][3] = {
-  { 730, 1090, 2440 }, { 270, 2290, 3010 }, { 300, 870, 2240 }, { 530, 1840, 2480 }, { 570, 840, 2410 },
-};
-
-/* @voice changes pitch and the random pattern of syllables and pauses. Output RMS ~ -20 dBov in speech. */
-static void
-synthesize (float *out, guint n, guint voice)
-{
-  g_autoptr (GRand) rand = g_rand_new_with_seed (1000 + voice);
-  Resonator formants[3] = { 0 };
-  double f0_base = 95 + 35 * (voice % 4), phase = 0, syllable_pos = 1, syllable_len = 1;
-  guint spurt_left = 0, pause_left = 0, vowel = 0;
-  double gain = 0;
-
-  for (guint i = 0; i < n; i++) {
-    if (spurt_left == 0 && pause_left == 0) {
-      spurt_left = (guint) g_rand_int_range (rand, RATE * 3 / 2, RATE * 4);
-      pause_left = (guint) g_rand_int_range (rand, RATE * 3 / 10, RATE * 6 / 5);
-    }
-    if (syllable_pos >= syllable_len) {
-      syllable_pos = 0;
-      syllable_len = g_rand_double_range (rand, 0.15, 0.3) * RATE;
-      vowel = (guint) g_rand_int_range (rand, 0, 5);
-      for (guint f = 0; f < 3; f++)
-        resonator_set (&formants[f], vowels[vowel][f] * g_rand_double_range (rand, 0.9, 1.1), 80 + 40 * f);
-    }
-    double env = spurt_left > 0 ? pow (sin (G_PI * syllable_pos / syllable_len), 2) : 0.0;
-    double f0 = f0_base * (1 + 0.15 * sin (2 * G_PI * 0.7 * i / RATE + voice));
-    phase += f0 / RATE;
-    double excitation = 0;
-    if (phase >= 1) {
-      phase -= 1;
-      excitation = 1;
-    }
-    excitation += 0.03 * (g_rand_double (rand) - 0.5); /* breath */
-    double y = excitation;
-    for (guint f = 0; f < 3; f++)
-      y = resonator_run (&formants[f], y) * 4;
-    gain += (env - gain) * 0.01;
-    out[i] = (float) (y * gain);
-    syllable_pos++;
-    if (spurt_left > 0)
-      spurt_left--;
-    else
-      pause_left--;
-  }
-  double sum = 0;
-  for (guint i = 0; i < n; i++)
-    sum += (double) out[i] * out[i];
-  double scale = 0.1 / MAX (sqrt (sum / n), 1e-9) * 0.75; /* speech at about -20 dBov, pauses included */
-  for (guint i = 0; i < n; i++)
-    out[i] = (float) CLAMP (out[i] * scale, -1.0, 1.0);
-}
-
-static void
-near_silence (float *out, guint n, guint seed)
-{
-  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
-
-  for (guint i = 0; i < n; i++)
-    out[i] = (float) (0.0005 * (g_rand_double (rand) - 0.5)); /* room hiss, about -75 dBov */
-}
-
-static gint16
-rfc6464_level (const float *pcm)
-{
-  double sum = 0;
-
-  for (guint i = 0; i < FRAME; i++)
-    sum += (double) pcm[i] * pcm[i];
-  if (sum <= 0)
-    return 127;
-  return (gint16) CLAMP (lrint (-10 * log10 (sum / FRAME)), 0, 127);
-}
-
-static Track
-encode_track (const float *pcm)
-{
-  int err;
-  OpusEncoder *enc = opus_encoder_create (RATE, 1, OPUS_APPLICATION_VOIP, &err);
-  Track track = { g_new0 (Packet, LOOP_FRAMES) };
-
-  g_assert (enc != NULL);
-  opus_encoder_ctl (enc, OPUS_SET_BITRATE (32000));
-  opus_encoder_ctl (enc, OPUS_SET_INBAND_FEC (1));
-  opus_encoder_ctl (enc, OPUS_SET_PACKET_LOSS_PERC (10));
-  for (guint f = 0; f < LOOP_FRAMES; f++) {
-    Packet *p = &track.packets[f];
-    int len = opus_encode_float (enc, pcm + f * FRAME, FRAME, p->data, sizeof p->data);
-    g_assert (len > 0);
-    p->len = (guint16) len;
-    p->level = rfc6464_level (pcm + f * FRAME);
-  }
-  opus_encoder_destroy (enc);
-  return track;
-}
 
 /* ---- the run ---- */
 
@@ -229,7 +97,7 @@ wait_until (gint64 deadline_ns)
 }
 
 static void
-run (const Options *opt, guint k, const Track *voices, const Track *quiet)
+run (const Options *opt, guint k, const MediaGenAudioTrack *voices, const MediaGenAudioTrack *quiet)
 {
   McuAudioMixerConfig config;
   McuAudioMixerCallbacks callbacks = { .deliver = on_deliver };
@@ -258,9 +126,9 @@ run (const Options *opt, guint k, const Track *voices, const Track *quiet)
   cpu = cpu_seconds ();
   for (guint t = 0; t < ticks; t++) {
     for (guint s = 0; s < k; s++) {
-      const Track *track = s < (guint) opt->active ? &voices[s] : quiet;
+      const MediaGenAudioTrack *track = s < (guint) opt->active ? &voices[s] : quiet;
       guint frame = (t + s * 37) % LOOP_FRAMES;
-      const Packet *p = &track->packets[frame];
+      const MediaGenAudioPacket *p = &track->packets[frame];
       gint64 jitter = (gint64) ((s * 7919u + t * 104729u) % 15000u);
       if (opt->loss > 0 && g_rand_double (rand) * 100 < opt->loss)
         continue;
@@ -312,9 +180,8 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) context = g_option_context_new ("- benchmark the audio mixer");
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) counts = NULL;
-  g_autofree float *pcm = g_new (float, LOOP_FRAMES * FRAME);
-  g_autofree Track *voices = NULL;
-  Track quiet;
+  g_autofree MediaGenAudioTrack *voices = NULL;
+  MediaGenAudioTrack quiet = { 0 };
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || opt.seconds <= 0 || opt.active < 0) {
@@ -323,13 +190,15 @@ main (int argc, char **argv)
   }
   counts = g_strsplit (opt.sites ? opt.sites : "10,50,100", ",", -1);
 
-  voices = g_new0 (Track, MAX (opt.active, 1));
+  voices = g_new0 (MediaGenAudioTrack, MAX (opt.active, 1));
   for (int v = 0; v < opt.active; v++) {
-    synthesize (pcm, LOOP_FRAMES * FRAME, (guint) v);
-    voices[v] = encode_track (pcm);
+    if (!media_gen_audio_track_init (&voices[v], LOOP_SECONDS, v, &error))
+      break;
   }
-  near_silence (pcm, LOOP_FRAMES * FRAME, 7);
-  quiet = encode_track (pcm);
+  if (error != NULL || !media_gen_audio_track_init (&quiet, LOOP_SECONDS, MEDIA_GEN_VOICE_QUIET, &error)) {
+    fprintf (stderr, "bench-audio: %s\n", error->message);
+    return 1;
+  }
 
   printf ("bench-audio: %d s of audio per run, %d talking sites, the rest near-silent (%s RFC 6464 levels),"
           " %.1f %% loss%s\n", opt.seconds, opt.active, opt.no_levels ? "without" : "with", opt.loss,
@@ -348,8 +217,8 @@ main (int argc, char **argv)
     run (&opt, (guint) k, voices, &quiet);
   }
   for (int v = 0; v < opt.active; v++)
-    g_free (voices[v].packets);
-  g_free (quiet.packets);
+    media_gen_audio_track_clear (&voices[v]);
+  media_gen_audio_track_clear (&quiet);
   g_free (opt.sites);
   return 0;
 }

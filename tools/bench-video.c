@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench-video: the video mixer under load. S sites replay pre-encoded VP8 640x360 (made at start from a
- * moving synthetic pattern, 4 variants) through the real depacketizer at 25 fps from one "media" thread;
+ * moving synthetic pattern, 4 variants, by media-gen.c as tools/loadgen sends it) through the real depacketizer at 25 fps from one "media" thread;
  * the mixer runs its own threads with every tier active. For each layout and S it prints CPU seconds per
  * second (whole process: media thread + video threads), decodes per second, encodes per tier and the
  * compose+encode time per output frame (p50/p99), and the tick (decode + compose + encode) p50/p99.
@@ -29,6 +29,7 @@
 #include "media/video-mixer.h"
 #include "media/vp8-depay.h"
 #include "media/vp8-pay.h"
+#include "media-gen.h"
 
 #define W 640
 #define H 360
@@ -36,20 +37,11 @@
 #define FRAMES 100 /* 4 s loop; frame 0 is the only key frame */
 #define VARIANTS 4
 #define MAX_SITES 200
-
-typedef struct {
-  guint8 *data;
-  guint16 len;
-  gboolean marker;
-} Packet;
-
-typedef struct {
-  GArray *packets[FRAMES]; /* Packet */
-} Sequence;
+#define MAX_PAYLOAD 1200
 
 typedef struct {
   McuVideoSite *site;
-  const Sequence *seq;
+  const MediaGenVideoSequence *seq;
   guint frame;
   guint16 rtp_seq;
   guint32 ts;
@@ -68,72 +60,6 @@ typedef struct {
   McuVp8Depay *png_depay;
   vpx_codec_ctx_t png_decoder;
 } Bench;
-
-/* A moving pattern: a diagonal gradient that scrolls, a bouncing box, a tint per variant. */
-static void
-draw_pattern (vpx_image_t *img, guint variant, guint n)
-{
-  gint bx = (gint) ((n * 9) % (W - 120)), by = (gint) ((n * 5 + variant * 40) % (H - 120));
-
-  for (gint y = 0; y < H; y++) {
-    guint8 *row = img->planes[0] + y * img->stride[0];
-    for (gint x = 0; x < W; x++) {
-      gboolean box = x >= bx && x < bx + 120 && y >= by && y < by + 120;
-      row[x] = box ? 235 : (guint8) (40 + ((x + y + n * 6) & 127));
-    }
-  }
-  for (gint y = 0; y < H / 2; y++)
-    for (gint x = 0; x < W / 2; x++) {
-      img->planes[1][y * img->stride[1] + x] = (guint8) (90 + variant * 30 + ((x + n) & 15));
-      img->planes[2][y * img->stride[2] + x] = (guint8) (200 - variant * 30 + ((y - n) & 15));
-    }
-}
-
-static void
-store_frame (Sequence *seq, guint n, const vpx_codec_cx_pkt_t *pkt, guint16 pid)
-{
-  McuVp8Pay pay;
-  guint8 buf[1200];
-  gboolean marker;
-  int len;
-
-  mcu_vp8_pay_init (&pay, pkt->data.frame.buf, pkt->data.frame.sz, pid, FALSE);
-  while ((len = mcu_vp8_pay_next (&pay, buf, sizeof buf, &marker)) > 0) {
-    Packet p = { g_memdup2 (buf, (gsize) len), (guint16) len, marker };
-    g_array_append_val (seq->packets[n], p);
-  }
-}
-
-static void
-encode_sequence (Sequence *seq, guint variant)
-{
-  vpx_codec_enc_cfg_t cfg;
-  vpx_codec_ctx_t codec;
-  vpx_image_t *img = vpx_img_alloc (NULL, VPX_IMG_FMT_I420, W, H, 16);
-
-  vpx_codec_enc_config_default (vpx_codec_vp8_cx (), &cfg, 0);
-  cfg.g_w = W;
-  cfg.g_h = H;
-  cfg.g_timebase = (struct vpx_rational) { 1, 90000 };
-  cfg.rc_target_bitrate = 500;
-  cfg.rc_end_usage = VPX_CBR;
-  cfg.g_lag_in_frames = 0;
-  cfg.kf_mode = VPX_KF_DISABLED;
-  vpx_codec_enc_init (&codec, vpx_codec_vp8_cx (), &cfg, 0);
-  vpx_codec_control (&codec, VP8E_SET_CPUUSED, -6);
-  for (guint n = 0; n < FRAMES; n++) {
-    const vpx_codec_cx_pkt_t *pkt;
-    vpx_codec_iter_t iter = NULL;
-    seq->packets[n] = g_array_new (FALSE, FALSE, sizeof (Packet));
-    draw_pattern (img, variant, n);
-    vpx_codec_encode (&codec, img, n * 3600, 3600, n == 0 ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME);
-    while ((pkt = vpx_codec_get_cx_data (&codec, &iter)) != NULL)
-      if (pkt->kind == VPX_CODEC_CX_FRAME_PKT)
-        store_frame (seq, n, pkt, (guint16) n);
-  }
-  vpx_codec_destroy (&codec);
-  vpx_img_free (img);
-}
 
 static void
 on_packet (guint tier, const guint8 *payload, gsize len, guint32 ts, gboolean marker, gboolean key, gpointer user)
@@ -182,10 +108,10 @@ push_frames (Bench *b, gint64 now)
     BenchSite *s = &b->sites[i];
     if (g_atomic_int_compare_and_exchange (&s->keyframe_wanted, 1, 0))
       s->frame = 0;
-    GArray *packets = s->seq->packets[s->frame];
+    GArray *packets = s->seq->frames[s->frame];
     s->ts += 90000 / FPS;
     for (guint k = 0; k < packets->len; k++) {
-      Packet *p = &g_array_index (packets, Packet, k);
+      MediaGenVideoPacket *p = &g_array_index (packets, MediaGenVideoPacket, k);
       mcu_video_site_push_rtp (s->site, p->data, p->len, s->rtp_seq++, s->ts, p->marker, now);
     }
     s->frame = (s->frame + 1) % FRAMES;
@@ -240,7 +166,7 @@ write_png (Bench *b, const char *path)
 }
 
 static void
-run (const Sequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, gboolean simulated,
+run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, gboolean simulated,
      const char *png)
 {
   Bench *b = g_new0 (Bench, 1);
@@ -329,7 +255,7 @@ thread_cpu_us (void)
 
 /* CPU time of decoding one pre-encoded 640x360 frame (the sequence, packets reassembled). */
 static void
-measure_decode (const Sequence *seq)
+measure_decode (const MediaGenVideoSequence *seq)
 {
   vpx_codec_ctx_t decoder;
   vpx_codec_dec_cfg_t cfg = { .threads = 1 };
@@ -340,8 +266,8 @@ measure_decode (const Sequence *seq)
   vpx_codec_dec_init (&decoder, vpx_codec_vp8_dx (), &cfg, 0);
   for (guint n = 0; n < FRAMES; n++) {
     gsize len = 0;
-    for (guint k = 0; k < seq->packets[n]->len; k++) {
-      Packet *p = &g_array_index (seq->packets[n], Packet, k);
+    for (guint k = 0; k < seq->frames[n]->len; k++) {
+      MediaGenVideoPacket *p = &g_array_index (seq->frames[n], MediaGenVideoPacket, k);
       memcpy (frame + len, p->data + MCU_VP8_PAY_DESCRIPTOR_LEN, p->len - MCU_VP8_PAY_DESCRIPTOR_LEN);
       len += p->len - MCU_VP8_PAY_DESCRIPTOR_LEN;
     }
@@ -369,7 +295,7 @@ compare_compose (void)
   McuVideoTileDraw tiles[3][16];
   const guint rounds = 200;
 
-  draw_pattern (img, 0, 0);
+  media_gen_draw_pattern (img, 0, 0);
   for (guint c = 0; c < 3; c++) {
     canvas[c] = mcu_video_canvas_new (sizes[c][0], sizes[c][1]);
     for (guint i = 0; i < 16; i++) {
@@ -424,15 +350,19 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- video mixer benchmark");
   g_autoptr (GError) error = NULL;
-  Sequence seqs[VARIANTS];
+  MediaGenVideoSequence seqs[VARIANTS] = { { 0 } };
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     g_printerr ("bench-video: %s\n", error->message);
     return 2;
   }
-  for (guint v = 0; v < VARIANTS; v++)
-    encode_sequence (&seqs[v], v);
+  for (guint v = 0; v < VARIANTS; v++) {
+    if (!media_gen_video_sequence_init (&seqs[v], FRAMES, v, 500, MAX_PAYLOAD, &error)) {
+      g_printerr ("bench-video: %s\n", error->message);
+      return 1;
+    }
+  }
   measure_decode (&seqs[0]);
   compare_compose ();
   g_auto (GStrv) layout_list = g_strsplit (layouts, ",", -1);
@@ -457,10 +387,6 @@ main (int argc, char **argv)
     }
   }
   for (guint v = 0; v < VARIANTS; v++)
-    for (guint n = 0; n < FRAMES; n++) {
-      for (guint k = 0; k < seqs[v].packets[n]->len; k++)
-        g_free (g_array_index (seqs[v].packets[n], Packet, k).data);
-      g_array_unref (seqs[v].packets[n]);
-    }
+    media_gen_video_sequence_clear (&seqs[v]);
   return 0;
 }

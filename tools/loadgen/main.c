@@ -371,15 +371,15 @@ static gboolean
 make_media (LoadgenShared *shared, guint video_kbps, GError **error)
 {
   for (guint v = 0; v < LOADGEN_VOICES; v++)
-    if (!loadgen_audio_track_init (&shared->voices[v], 10, (int) v, error))
+    if (!media_gen_audio_track_init (&shared->voices[v], 10, (int) v, error))
       return FALSE;
-  if (!loadgen_audio_track_init (&shared->quiet, 10, LOADGEN_VOICE_QUIET, error) ||
-      !loadgen_audio_track_init (&shared->marker, 2, LOADGEN_VOICE_MARKER, error))
+  if (!media_gen_audio_track_init (&shared->quiet, 10, MEDIA_GEN_VOICE_QUIET, error) ||
+      !media_gen_audio_track_init (&shared->marker, 2, MEDIA_GEN_VOICE_MARKER, error))
     return FALSE;
   shared->n_video = 2;
-  shared->video = g_new0 (LoadgenVideoSequence, shared->n_video);
+  shared->video = g_new0 (MediaGenVideoSequence, shared->n_video);
   for (guint v = 0; v < shared->n_video; v++)
-    if (!loadgen_video_sequence_init (&shared->video[v], 5 * LOADGEN_VIDEO_FPS, v, video_kbps, error))
+    if (!media_gen_video_sequence_init (&shared->video[v], 5 * MEDIA_GEN_VIDEO_FPS, v, video_kbps, LOADGEN_MAX_VIDEO_PAYLOAD, error))
       return FALSE;
   return TRUE;
 }
@@ -426,11 +426,11 @@ teardown (Loadgen *lg)
 
   g_clear_pointer (&lg->sites, g_ptr_array_unref);
   for (guint v = 0; v < LOADGEN_VOICES; v++)
-    loadgen_audio_track_clear (&shared->voices[v]);
-  loadgen_audio_track_clear (&shared->quiet);
-  loadgen_audio_track_clear (&shared->marker);
+    media_gen_audio_track_clear (&shared->voices[v]);
+  media_gen_audio_track_clear (&shared->quiet);
+  media_gen_audio_track_clear (&shared->marker);
   for (guint v = 0; shared->video != NULL && v < shared->n_video; v++)
-    loadgen_video_sequence_clear (&shared->video[v]);
+    media_gen_video_sequence_clear (&shared->video[v]);
   g_free (shared->video);
   for (guint k = 0; k < 2; k++)
     g_free (shared->latency[k]);
@@ -448,13 +448,13 @@ teardown (Loadgen *lg)
 }
 
 static gboolean
-dump_video (const LoadgenVideoSequence *seq, const char *path, GError **error)
+dump_video (const MediaGenVideoSequence *seq, const char *path, GError **error)
 {
   g_autoptr (GByteArray) out = g_byte_array_new ();
 
   for (guint n = 0; n < seq->n_frames; n++)
     for (guint i = 0; i < seq->frames[n]->len; i++) {
-      const LoadgenVideoPacket *p = &g_array_index (seq->frames[n], LoadgenVideoPacket, i);
+      const MediaGenVideoPacket *p = &g_array_index (seq->frames[n], MediaGenVideoPacket, i);
       guint8 head[7] = { n >> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, p->marker, p->len >> 8,
                          p->len & 0xff };
       g_byte_array_append (out, head, sizeof head);
@@ -467,11 +467,11 @@ static gboolean
 run (Loadgen *lg, GError **error)
 {
   if (lg->opt.dump_video != NULL) {
-    LoadgenVideoSequence seq = { 0 };
-    gboolean ok = loadgen_video_sequence_init (&seq, 5 * LOADGEN_VIDEO_FPS, 0, (guint) lg->opt.video_kbps, error) &&
+    MediaGenVideoSequence seq = { 0 };
+    gboolean ok = media_gen_video_sequence_init (&seq, 5 * MEDIA_GEN_VIDEO_FPS, 0, (guint) lg->opt.video_kbps, LOADGEN_MAX_VIDEO_PAYLOAD, error) &&
                   dump_video (&seq, lg->opt.dump_video, error);
     if (seq.frames != NULL)
-      loadgen_video_sequence_clear (&seq);
+      media_gen_video_sequence_clear (&seq);
     lg->shared.joined = ok;
     return ok;
   }

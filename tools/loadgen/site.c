@@ -57,8 +57,8 @@ struct _LoadgenSite {
   guint32 ssrc[3];              /* audio, video, video rtx */
   guint8 audio_pt, video_pt, ext_audio_level;
 
-  const LoadgenAudioTrack *track;
-  const LoadgenVideoSequence *video;
+  const MediaGenAudioTrack *track;
+  const MediaGenVideoSequence *video;
   guint audio_pos, video_pos;
   guint32 audio_ts0, video_ts0;
   guint64 audio_ticks, video_ticks;
@@ -69,7 +69,7 @@ struct _LoadgenSite {
   OpusDecoder *opus;
   vpx_codec_ctx_t vpx;
   gboolean vpx_ready;
-  float pcm[LOADGEN_AUDIO_FRAME * 6];
+  float pcm[MEDIA_GEN_AUDIO_FRAME * 6];
   gboolean marker_on;           /* the marker tone is in what we hear */
   gint64 marker_counted_us;     /* the burst (its send time) already timed: one sample per burst */
 
@@ -118,7 +118,7 @@ static void
 detect_marker (LoadgenSite *site, int n, gint64 now)
 {
   LoadgenShared *shared = site->shared;
-  gboolean on = loadgen_marker_power (site->pcm, (guint) n) > 0.002;
+  gboolean on = media_gen_marker_power (site->pcm, (guint) n) > 0.002;
 
   if (on && !site->marker_on && shared->marker_sent_us > site->marker_counted_us &&
       now - shared->marker_sent_us < G_USEC_PER_SEC && shared->n_latency[0] < LOADGEN_LATENCY_SAMPLES) {
@@ -132,7 +132,7 @@ static void
 on_audio (LoadgenSite *site, const guint8 *payload, gsize len, const McuRtpInfo *info)
 {
   site->stats.audio_in++;
-  add_latency (site, 0, &site->audio_ring[((info->ts - site->audio_ts0) / LOADGEN_AUDIO_FRAME) % AUDIO_RING],
+  add_latency (site, 0, &site->audio_ring[((info->ts - site->audio_ts0) / MEDIA_GEN_AUDIO_FRAME) % AUDIO_RING],
                info->ts, info->arrival_us);
   if (site->opus == NULL)
     return;
@@ -261,8 +261,8 @@ loadgen_site_send_audio (LoadgenSite *site, gint64 now_us)
 {
   if (!site->connected || site->leaving)
     return;
-  const LoadgenAudioPacket *p = &site->track->packets[site->audio_pos];
-  guint32 ts = site->audio_ts0 + (guint32) (site->audio_ticks * LOADGEN_AUDIO_FRAME);
+  const MediaGenAudioPacket *p = &site->track->packets[site->audio_pos];
+  guint32 ts = site->audio_ts0 + (guint32) (site->audio_ticks * MEDIA_GEN_AUDIO_FRAME);
   Sent *sent = &site->audio_ring[(site->audio_ticks) % AUDIO_RING];
 
   sent->ts = ts;
@@ -287,7 +287,7 @@ loadgen_site_send_video (LoadgenSite *site, gint64 now_us)
   sent->ts = ts;
   sent->sent_us = now_us;
   for (guint i = 0; i < frame->len; i++) {
-    const LoadgenVideoPacket *p = &g_array_index (frame, LoadgenVideoPacket, i);
+    const MediaGenVideoPacket *p = &g_array_index (frame, MediaGenVideoPacket, i);
     send_media (site, MCU_MEDIA_VIDEO, site->video_pt, ts, p->marker, p->data, p->len, -1, now_us);
     site->stats.video_sent++;
   }
@@ -597,7 +597,7 @@ loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean 
   site->video_ts0 = g_rand_int (site->rand);
   site->depay = mcu_vp8_depay_new (512 * 1024);
   if (decode) {
-    site->opus = opus_decoder_create (LOADGEN_AUDIO_RATE, 1, &err);
+    site->opus = opus_decoder_create (MEDIA_GEN_AUDIO_RATE, 1, &err);
     vpx_codec_dec_cfg_t cfg = { .threads = 1 };
     site->vpx_ready = vpx_codec_dec_init (&site->vpx, vpx_codec_vp8_dx (), &cfg, 0) == VPX_CODEC_OK;
   }

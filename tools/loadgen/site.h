@@ -11,7 +11,7 @@
 
 #include <libsoup/soup.h>
 
-#include "media.h"
+#include "media-gen.h"
 #include "transport/peer.h"
 #include "transport/rtp-session.h"
 
@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 
 #define LOADGEN_LATENCY_SAMPLES 65536
 #define LOADGEN_VOICES 3
+#define LOADGEN_MAX_VIDEO_PAYLOAD 1100  /* VP8 RTP payload bytes (descriptor included) */
 
 /* What every site shares (owned by the tool). */
 typedef struct {
@@ -27,13 +28,13 @@ typedef struct {
   McuCertificate *certificate;
   McuPeerConfig peer_config;
   char *whip_url;                   /* http://host:port/whip/ROOM */
-  LoadgenAudioTrack voices[LOADGEN_VOICES], quiet;
-  LoadgenVideoSequence *video;      /* n_video variants */
+  MediaGenAudioTrack voices[LOADGEN_VOICES], quiet;
+  MediaGenVideoSequence *video;     /* n_video variants */
   guint n_video;
   double loss_out, loss_in;         /* 0-1 */
   char *janus_url, *janus_room;     /* join a Janus AudioBridge instead of WHIP (NULL = WHIP) */
   gboolean audio_only;              /* send no video */
-  LoadgenAudioTrack marker;         /* site 0's track when marker_mode */
+  MediaGenAudioTrack marker;        /* site 0's track when marker_mode */
   gboolean marker_mode;
   gint64 marker_sent_us;            /* when site 0 sent the first packet of the last burst */
   /* Latency samples (µs) from send to the same packet (echo) coming back; fixed storage. */

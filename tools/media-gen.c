@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pre-encoded media for the load generator (see media.h). The speech synthesis (glottal pulses
- * through vowel formants, syllable envelope, talk spurts and pauses) and the moving pattern are the
- * same recipes as tools/bench-audio.c and tools/bench-video.c, so the mixers see the same kind of
- * content in the in-process benchmarks and over the wire.
+ * Synthetic test media (see media-gen.h): speech-like Opus with RFC 6464 levels, the latency marker,
+ * and moving-pattern VP8 split into RTP payloads. One copy for tools/bench-audio, tools/bench-video and
+ * tools/loadgen.
  *
- * Threads: main thread, at start only.
+ * Threads: any; each call works only on what it is given.
  */
-#include "media.h"
+#include "media-gen.h"
 
 #include <gio/gio.h>
 #include <math.h>
@@ -17,10 +16,10 @@
 
 #include "media/vp8-pay.h"
 
-#define RATE LOADGEN_AUDIO_RATE
-#define FRAME LOADGEN_AUDIO_FRAME
-#define W LOADGEN_VIDEO_WIDTH
-#define H LOADGEN_VIDEO_HEIGHT
+#define RATE MEDIA_GEN_AUDIO_RATE
+#define FRAME MEDIA_GEN_AUDIO_FRAME
+#define W MEDIA_GEN_VIDEO_WIDTH
+#define H MEDIA_GEN_VIDEO_HEIGHT
 
 /* ---- speech-like audio ---- */
 
@@ -100,16 +99,16 @@ voice_sample (Voice *v, guint i, guint voice)
   return (float) (y * v->gain);
 }
 
-static void
-synthesize (float *out, guint n, int voice)
+void
+media_gen_synthesize (float *out, guint n, int voice)
 {
   Voice v = { .rand = g_rand_new_with_seed (1000 + (guint) MAX (voice, 0)), .syllable_pos = 1, .syllable_len = 1 };
   double sum = 0;
 
   for (guint i = 0; i < n; i++) {
-    if (voice == LOADGEN_VOICE_MARKER) {
+    if (voice == MEDIA_GEN_VOICE_MARKER) {
       gboolean burst = i % (2 * RATE) < RATE / 5;
-      out[i] = (float) (burst ? 0.35 * sin (2 * G_PI * LOADGEN_MARKER_HZ * i / RATE)
+      out[i] = (float) (burst ? 0.35 * sin (2 * G_PI * MEDIA_GEN_MARKER_HZ * i / RATE)
                               : 0.0005 * (g_rand_double (v.rand) - 0.5));
       continue;
     }
@@ -126,9 +125,9 @@ synthesize (float *out, guint n, int voice)
 }
 
 double
-loadgen_marker_power (const float *pcm, guint n)
+media_gen_marker_power (const float *pcm, guint n)
 {
-  double coeff = 2 * cos (2 * G_PI * LOADGEN_MARKER_HZ / RATE), s1 = 0, s2 = 0;
+  double coeff = 2 * cos (2 * G_PI * MEDIA_GEN_MARKER_HZ / RATE), s1 = 0, s2 = 0;
 
   for (guint i = 0; i < n; i++) {
     double s0 = pcm[i] + coeff * s1 - s2;
@@ -138,20 +137,20 @@ loadgen_marker_power (const float *pcm, guint n)
   return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / ((double) n * n);
 }
 
-static guint8
-rfc6464_level (const float *pcm)
+guint8
+media_gen_rfc6464_level (const float *pcm, guint n)
 {
   double sum = 0;
 
-  for (guint i = 0; i < FRAME; i++)
+  for (guint i = 0; i < n; i++)
     sum += (double) pcm[i] * pcm[i];
-  if (sum <= 0)
+  if (sum <= 0 || n == 0)
     return 127;
-  return (guint8) CLAMP (lrint (-10 * log10 (sum / FRAME)), 0, 127);
+  return (guint8) CLAMP (lrint (-10 * log10 (sum / n)), 0, 127);
 }
 
 gboolean
-loadgen_audio_track_init (LoadgenAudioTrack *track, guint seconds, int voice, GError **error)
+media_gen_audio_track_init (MediaGenAudioTrack *track, guint seconds, int voice, GError **error)
 {
   int err;
   guint n = seconds * RATE / FRAME;
@@ -162,14 +161,14 @@ loadgen_audio_track_init (LoadgenAudioTrack *track, guint seconds, int voice, GE
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "opus encoder: %s", opus_strerror (err));
     return FALSE;
   }
-  synthesize (pcm, n * FRAME, voice);
+  media_gen_synthesize (pcm, n * FRAME, voice);
   opus_encoder_ctl (enc, OPUS_SET_BITRATE (32000));
   opus_encoder_ctl (enc, OPUS_SET_INBAND_FEC (1));
   opus_encoder_ctl (enc, OPUS_SET_PACKET_LOSS_PERC (10));
-  track->packets = g_new0 (LoadgenAudioPacket, n);
+  track->packets = g_new0 (MediaGenAudioPacket, n);
   track->n_packets = n;
   for (guint f = 0; f < n; f++) {
-    LoadgenAudioPacket *p = &track->packets[f];
+    MediaGenAudioPacket *p = &track->packets[f];
     int len = opus_encode_float (enc, pcm + (gsize) f * FRAME, FRAME, p->data, sizeof p->data);
     if (len <= 0) {
       opus_encoder_destroy (enc);
@@ -177,14 +176,14 @@ loadgen_audio_track_init (LoadgenAudioTrack *track, guint seconds, int voice, GE
       return FALSE;
     }
     p->len = (guint16) len;
-    p->level = rfc6464_level (pcm + (gsize) f * FRAME);
+    p->level = media_gen_rfc6464_level (pcm + (gsize) f * FRAME, FRAME);
   }
   opus_encoder_destroy (enc);
   return TRUE;
 }
 
 void
-loadgen_audio_track_clear (LoadgenAudioTrack *track)
+media_gen_audio_track_clear (MediaGenAudioTrack *track)
 {
   g_clear_pointer (&track->packets, g_free);
   track->n_packets = 0;
@@ -193,8 +192,8 @@ loadgen_audio_track_clear (LoadgenAudioTrack *track)
 /* ---- moving-pattern VP8 ---- */
 
 /* A diagonal gradient that scrolls, a bouncing box, a tint per variant (as bench-video). */
-static void
-draw_pattern (vpx_image_t *img, guint variant, guint n)
+void
+media_gen_draw_pattern (vpx_image_t *img, guint variant, guint n)
 {
   gint bx = (gint) ((n * 9) % (W - 120)), by = (gint) ((n * 5 + variant * 40) % (H - 120));
 
@@ -213,24 +212,25 @@ draw_pattern (vpx_image_t *img, guint variant, guint n)
 }
 
 static void
-packetize (LoadgenVideoSequence *seq, guint n, const vpx_codec_cx_pkt_t *pkt)
+packetize (MediaGenVideoSequence *seq, guint n, const vpx_codec_cx_pkt_t *pkt, gsize max_payload)
 {
   McuVp8Pay pay;
-  guint8 buf[1100];
+  guint8 buf[1400];
   gboolean marker;
   int len;
 
   mcu_vp8_pay_init (&pay, pkt->data.frame.buf, pkt->data.frame.sz, (guint16) n,
                     (pkt->data.frame.flags & VPX_FRAME_IS_KEY) != 0);
-  while ((len = mcu_vp8_pay_next (&pay, buf, sizeof buf, &marker)) > 0) {
-    LoadgenVideoPacket p = { g_memdup2 (buf, (gsize) len), (guint16) len, marker };
+  while ((len = mcu_vp8_pay_next (&pay, buf, MIN (max_payload, sizeof buf), &marker)) > 0) {
+    MediaGenVideoPacket p = { g_memdup2 (buf, (gsize) len), (guint16) len, marker };
     g_array_append_val (seq->frames[n], p);
     seq->bytes += (guint64) len;
   }
 }
 
 gboolean
-loadgen_video_sequence_init (LoadgenVideoSequence *seq, guint frames, guint variant, guint kbps, GError **error)
+media_gen_video_sequence_init (MediaGenVideoSequence *seq, guint frames, guint variant, guint kbps,
+                               gsize max_payload, GError **error)
 {
   vpx_codec_enc_cfg_t cfg;
   vpx_codec_ctx_t codec;
@@ -256,12 +256,12 @@ loadgen_video_sequence_init (LoadgenVideoSequence *seq, guint frames, guint vari
   for (guint n = 0; n < frames; n++) {
     const vpx_codec_cx_pkt_t *pkt;
     vpx_codec_iter_t iter = NULL;
-    seq->frames[n] = g_array_new (FALSE, FALSE, sizeof (LoadgenVideoPacket));
-    draw_pattern (img, variant, n);
+    seq->frames[n] = g_array_new (FALSE, FALSE, sizeof (MediaGenVideoPacket));
+    media_gen_draw_pattern (img, variant, n);
     vpx_codec_encode (&codec, img, n * 3600, 3600, n == 0 ? VPX_EFLAG_FORCE_KF : 0, VPX_DL_REALTIME);
     while ((pkt = vpx_codec_get_cx_data (&codec, &iter)) != NULL)
       if (pkt->kind == VPX_CODEC_CX_FRAME_PKT)
-        packetize (seq, n, pkt);
+        packetize (seq, n, pkt, max_payload);
   }
   vpx_codec_destroy (&codec);
   vpx_img_free (img);
@@ -269,11 +269,11 @@ loadgen_video_sequence_init (LoadgenVideoSequence *seq, guint frames, guint vari
 }
 
 void
-loadgen_video_sequence_clear (LoadgenVideoSequence *seq)
+media_gen_video_sequence_clear (MediaGenVideoSequence *seq)
 {
   for (guint n = 0; n < seq->n_frames; n++) {
     for (guint i = 0; i < seq->frames[n]->len; i++)
-      g_free (g_array_index (seq->frames[n], LoadgenVideoPacket, i).data);
+      g_free (g_array_index (seq->frames[n], MediaGenVideoPacket, i).data);
     g_array_unref (seq->frames[n]);
   }
   g_clear_pointer (&seq->frames, g_free);
