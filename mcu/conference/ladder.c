@@ -37,6 +37,7 @@ struct _McuLadder {
   guint rung_before_stale;
   guint64 judge_from;       /* samples before this are not judged (after a cut) */
   double sloss;             /* smoothed reported loss, -1 unknown */
+  guint64 loss_from;        /* reports before this sample are not counted (they describe the old rung) */
   /* RTT */
   double srtt;
   double window[MAX_WINDOW];
@@ -47,7 +48,7 @@ void
 mcu_ladder_config_init (McuLadderConfig *c)
 {
   *c = (McuLadderConfig) {
-    .loss_down = 0.08, .loss_up = 0.02, .loss_audio_only = 0.30,
+    .loss_down = 0.08, .loss_up = 0.05, .loss_audio_only = 0.30,
     .rtt_rise_ms = 150, .rtt_rise_ratio = 0.3, .rate_ratio_down = 0.7,
     .stale_s = 2.0, .outage_s = 4.0,
     .down_hold_s = 2, .up_clean_s = 10, .up_clean_max_s = 80, .up_probe_s = 15, .after_outage_s = 3,
@@ -137,6 +138,9 @@ move_down (McuLadder *ladder, guint floor)
     return;
   ladder->rung++;
   ladder->down_allowed_at = ladder->now + ladder->config.down_hold_s;
+  /* The next reports still describe the rung just left: judge the new one on its own reports. */
+  ladder->sloss = -1;
+  ladder->loss_from = ladder->now + ladder->config.down_hold_s;
   ladder->bad_run = ladder->clean_run = 0;
   if (ladder->probing && ladder->now - ladder->last_up_at <= ladder->config.up_probe_s)
     ladder->up_wait = MIN (ladder->up_wait * 2, ladder->config.up_clean_max_s);
@@ -184,7 +188,7 @@ step_stale (McuLadder *ladder, gboolean stale)
 static void
 update_loss (McuLadder *ladder, double loss)
 {
-  if (loss < 0)
+  if (loss < 0 || ladder->now < ladder->loss_from)
     return;
   ladder->sloss = ladder->sloss < 0 ? loss : (1 - LOSS_SMOOTHING) * ladder->sloss + LOSS_SMOOTHING * loss;
 }

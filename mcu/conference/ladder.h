@@ -9,7 +9,8 @@
  *
  * Down fast: two bad samples in a row (smoothed reported loss above loss_down, smoothed RTT well above the
  * receiver's own baseline — a capped link queueing —, delivered rate well below what we send) move one
- * rung down, then no further move for down_hold_s (the queue must drain and the reports catch up).
+ * rung down, then no further move for down_hold_s (the queue must drain and the reports catch up: loss
+ * reports of that time, which describe the rung just left, are not counted).
  * Random loss alone stops at the last video rung: only loss above loss_audio_only, queueing or stale
  * reports reach audio only. Stale reports (none for stale_s while we send) move down one rung every
  * down_hold_s; when reports come back after a run of at least outage_s it was a cut, not the link's
@@ -64,7 +65,7 @@ typedef enum {
 
 typedef struct _McuLadder McuLadder;
 
-/* Fills @config with the defaults (8 % / 2 % / 30 % loss, +150 ms or +30 % RTT, 70 % rate, 2 s stale,
+/* Fills @config with the defaults (8 % / 5 % / 30 % loss, +150 ms or +30 % RTT, 70 % rate, 2 s stale,
  * 4 s outage, 2 s hold, 10 s clean (up to 80 s), 15 s probe, 3 s after an outage, 60 s baseline). */
 void mcu_ladder_config_init (McuLadderConfig *config);
 

@@ -175,6 +175,30 @@ parse_tier (const char *text, McuVideoTierConfig *tier)
          tier->bitrate_bps >= 30000 && tier->bitrate_bps <= 8000000;
 }
 
+/* The ladder's extra tiers: "none", or a size like the tiers' with a lower floor on the bitrate. */
+static gboolean
+load_extra_tier (McuConfig *source, const char *key, McuVideoTierConfig *tier, GError **error)
+{
+  const char *text = mcu_config_get_string (source, "video", key);
+  g_autofree char *trimmed = g_strstrip (g_strdup (text));
+  char tail = 0;
+
+  if (g_ascii_strcasecmp (trimmed, "none") == 0) {
+    tier->width = 0;
+    return TRUE;
+  }
+  if (sscanf (text, " %dx%d@%u:%u %c", &tier->width, &tier->height, &tier->fps, &tier->bitrate_bps, &tail) == 4 &&
+      tier->width >= 64 && tier->width <= 1920 && tier->height >= 64 && tier->height <= 1080 &&
+      tier->width % 2 == 0 && tier->height % 2 == 0 && tier->fps >= 1 && tier->fps <= 30 &&
+      tier->bitrate_bps >= 10000 && tier->bitrate_bps <= 8000000)
+    return TRUE;
+  g_set_error (error, MCU_CONFIG_ERROR, MCU_CONFIG_ERROR_VALUE,
+               "%s:%u: key '%s' needs none or WIDTHxHEIGHT@FPS:BITRATE (even sizes, 64x64 to 1920x1080, "
+               "1-30 fps, at least 10000 bit/s), not '%s'", mcu_config_get_origin (source),
+               mcu_config_get_line (source, "video", key), key, text);
+  return FALSE;
+}
+
 gboolean
 mcu_mix_config_load (McuMixConfig *config, McuConfig *source, GError **error)
 {
@@ -199,6 +223,14 @@ mcu_mix_config_load (McuMixConfig *config, McuConfig *source, GError **error)
     }
   }
   config->video.n_tiers = n;
+  if (!load_extra_tier (source, "thumbnail-tier", &config->video.thumbnail, error) ||
+      !load_extra_tier (source, "audio-only-tier", &config->video.still, error))
+    return FALSE;
+  config->ladder.loss_down = mcu_config_get_int (source, "video", "ladder-loss-down") / 100.0;
+  if (config->ladder.loss_up >= config->ladder.loss_down)
+    config->ladder.loss_up = config->ladder.loss_down * 0.6;
+  config->ladder.up_clean_s = mcu_config_get_int (source, "video", "ladder-up-seconds");
+  config->ladder.up_clean_max_s = config->ladder.up_clean_s * 8;
   config->start_tier = MIN ((guint) mcu_config_get_int (source, "video", "start-tier"), n - 1);
   return TRUE;
 }
@@ -432,7 +464,7 @@ check_ladder (McuMix *mix, MixSite *site, const McuSessionStats *stats, gint64 n
     return;
   g_message ("site %s: %s (loss %.0f %%, rtt %.0f ms over a %.0f ms baseline, reports %.1f s old), "
              "tier %u -> %u", mcu_session_get_site_id (site->session), mcu_ladder_move_name (move),
-             mcu_ladder_get_smoothed_loss (site->ladder) * 100, mcu_ladder_get_smoothed_rtt (site->ladder),
+             sample.loss * 100, mcu_ladder_get_smoothed_rtt (site->ladder),
              mcu_ladder_get_baseline_rtt (site->ladder), sample.report_age_s, site->tier, rung);
   move_to_tier (mix, site, rung);
 }

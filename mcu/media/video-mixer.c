@@ -851,8 +851,11 @@ mcu_video_mixer_tick (McuVideoMixer *mixer, gint64 now_us)
   gboolean talker_requested;
 
   take_snapshot (mixer, now_us, &talker, &talker_requested);
-  if (mixer->ticks++ == 0)
+  if (mixer->ticks++ == 0) {
     mixer->last_rotation_us = now_us;
+    for (guint t = 0; t < mixer->n_tiers; t++)   /* one RTP time line for all tiers: see set_epoch */
+      mcu_video_tier_set_epoch (mixer->workers[t].tier, now_us);
+  }
   if (talker_requested)
     mcu_video_talker_request (&mixer->talker, talker, now_us, hold);
   mcu_video_talker_tick (&mixer->talker, now_us, hold);

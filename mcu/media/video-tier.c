@@ -135,6 +135,13 @@ mcu_video_tier_config (const McuVideoTier *tier)
   return &tier->config;
 }
 
+void
+mcu_video_tier_set_epoch (McuVideoTier *tier, gint64 epoch_us)
+{
+  if (tier->start_us < 0)
+    tier->start_us = epoch_us;
+}
+
 gboolean
 mcu_video_tier_due (const McuVideoTier *tier, gint64 now_us)
 {
@@ -188,7 +195,7 @@ mcu_video_tier_encode (McuVideoTier *tier, gint64 now_us, McuVideoTierPacketFunc
 {
   if (tier->start_us < 0)
     tier->start_us = now_us;
-  vpx_codec_pts_t pts = (now_us - tier->start_us) * 9 / 100;
+  vpx_codec_pts_t pts = MAX (now_us - tier->start_us, 0) * 9 / 100;
   vpx_enc_frame_flags_t flags = keyframe_flags (tier, now_us);
   unsigned long duration = 90000 / tier->config.fps;
   const vpx_codec_cx_pkt_t *pkt;

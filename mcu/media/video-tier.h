@@ -41,6 +41,12 @@ void mcu_video_tier_free (McuVideoTier *tier);
 McuVideoCanvas *mcu_video_tier_canvas (McuVideoTier *tier);
 const McuVideoTierConfig *mcu_video_tier_config (const McuVideoTier *tier);
 
+/* The monotonic time of RTP timestamp 0. Every tier of a mixer shares one, so a receiver moved to
+ * another tier sees its timestamps go on forward (a receiver drops a key frame whose picture id and
+ * timestamp both go back: tiers count picture ids apart). Before the first encode only; without it
+ * the first encode's time is used. */
+void mcu_video_tier_set_epoch (McuVideoTier *tier, gint64 epoch_us);
+
 /* TRUE when the tier is due for a frame at @now_us (its fps cap). */
 gboolean mcu_video_tier_due (const McuVideoTier *tier, gint64 now_us);
 /* Encodes the canvas as the frame at @now_us and emits its packets through @func.
