@@ -9,8 +9,9 @@
  * (time constant ~2.5 s). The target delay is that peak plus half a frame, clamped to [min, max]: it
  * grows at once when packets come late and shrinks slowly once they stop. The delay actually played
  * is compared to the target every tick: short of it, the tick is concealed without consuming (the
- * delay grows by a frame); 30 ms over, one packet is skipped, preferably while the site is not heard,
- * at most one per 200 ms. Audio buffered beyond the
+ * delay grows by a frame); more than a frame (20 ms) over, one packet is skipped, preferably while the
+ * site is not heard, at most one per 200 ms. The delay played always sits in [target, target + 20 ms)
+ * once settled: the tick quantizes it, and a skip never takes it under the target (no stall follows). Audio buffered beyond the
  * cap is dropped.
  *
  * A missing frame whose successor is already here is rebuilt from the successor's in-band FEC when it
@@ -30,7 +31,7 @@
 #define US_PER_TS(ts) ((ts) * 125 / 6) /* 1e6 / 48000 */
 #define TRANSIT_WINDOW_US (2 * G_USEC_PER_SEC)
 #define GROW_BELOW_US 0           /* stall when the delay is under target */
-#define SHRINK_ABOVE_US 30000     /* skip when this much over target ... */
+#define SHRINK_ABOVE_US 20000     /* skip when more than a frame over target (still >= target after) ... */
 #define SHRINK_FORCE_US 60000     /* ... even while the site is heard, when this much */
 #define SHRINK_GAP_US 200000
 #define TARGET_MARGIN_US 10000

@@ -112,7 +112,7 @@ mcu_audio_mixer_config_init (McuAudioMixerConfig *config)
     .hangover_ms = 500,
     .talk_start_ms = 100,
     .talk_stop_ms = 800,
-    .jitter_min_ms = 20,
+    .jitter_min_ms = 10,   /* the target is the measured lateness + 10 ms anyway (audio-jitter.c) */
     .jitter_start_ms = 40,
     .jitter_max_ms = 200,
     .bitrate = 40000,

@@ -43,7 +43,7 @@ typedef struct {
   guint hangover_ms;           /* a talker stays selected this long after going quiet [500] */
   guint talk_start_ms;         /* continuous speech before a "talking" event [100] */
   guint talk_stop_ms;          /* quiet before a "stopped talking" event [800] */
-  guint jitter_min_ms;         /* jitter buffer: lowest target delay [20] */
+  guint jitter_min_ms;         /* jitter buffer: lowest target delay [10] */
   guint jitter_start_ms;       /* jitter buffer: target delay of a new stream [40] */
   guint jitter_max_ms;         /* jitter buffer: cap of the delay and of the buffered audio [200] */
   guint bitrate;               /* outbound Opus bit/s [40000] */
