@@ -48,6 +48,7 @@ struct _McuSession {
   gboolean ended_reported;
   gboolean was_connected;  /* media flowed once: a later FAILED may be a flap */
   gint64 last_rx_us;       /* when packets_in last grew (media timeout) */
+  gint64 offer_us;         /* when the offer came (join time in the log) */
 
   /* Stats snapshot, written on the media thread, read from any thread. */
   GMutex stats_lock;
@@ -382,8 +383,12 @@ on_peer_state (McuPeer *peer, McuPeerState state, const char *reason, gpointer u
   McuSession *session = user_data;
 
   if (state == MCU_PEER_STATE_CONNECTED) {
+    if (!session->was_connected)
+      g_message ("session %s (site %s): media connected, %" G_GINT64_FORMAT " ms after the offer", session->id,
+                 session->site_id, (g_get_monotonic_time () - session->offer_us) / 1000);
+    else
+      g_message ("session %s (site %s): media connected again", session->id, session->site_id);
     session->was_connected = TRUE;
-    g_message ("session %s (site %s): media connected", session->id, session->site_id);
   } else if (state == MCU_PEER_STATE_FAILED && session->was_connected) {
     /* After a link flap libnice can report FAILED (consent lost) and then recover the same pair: keep
      * the session; the media timeout ends it if the site never comes back. */
@@ -556,6 +561,8 @@ finish_pending (McuSession *session)
   } else if (g_task_get_source_tag (task) == mcu_session_start) {
     TaskData *data = g_task_get_task_data (task);
     char *answer = build_answer (session, data->offer, &error);
+    g_debug ("session %s: answer ready %" G_GINT64_FORMAT " ms after the offer", session->id,
+             (g_get_monotonic_time () - session->offer_us) / 1000);
     if (answer == NULL)
       g_task_return_error (task, g_steal_pointer (&error));
     else
@@ -607,6 +614,8 @@ start_on_media (gpointer user_data)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "session closed");
     return G_SOURCE_REMOVE;
   }
+  g_debug ("session %s: offer taken by the media thread after %" G_GINT64_FORMAT " ms", session->id,
+           (g_get_monotonic_time () - session->offer_us) / 1000);
   session->peer = mcu_peer_new (session->media_context, MCU_PEER_ROLE_SERVER, session->certificate,
                                 &session->peer_config, &callbacks, session, &error);
   if (session->peer == NULL) {
@@ -626,6 +635,7 @@ mcu_session_start (McuSession *session, McuSdp *offer, GAsyncReadyCallback callb
 {
   GTask *task = new_task (session, mcu_session_start, callback, user_data);
 
+  session->offer_us = g_get_monotonic_time ();
   ((TaskData *) g_task_get_task_data (task))->offer = mcu_sdp_ref (offer);
   g_main_context_invoke_full (session->media_context, G_PRIORITY_DEFAULT, start_on_media, task, g_object_unref);
 }

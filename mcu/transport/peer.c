@@ -495,6 +495,7 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
   if (peer->closed || stream_id != peer->stream_id)
     return;
   mcu_peer_ref (peer);
+  g_debug ("peer %p: ICE %s", (void *) peer, nice_component_state_to_string ((NiceComponentState) state));
   peer->ice_state = (NiceComponentState) state;
   if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
     ice_connected (peer);
