@@ -27,7 +27,9 @@ typedef struct {
   float rtt_ms;              /* -1 unknown */
   float loss_in, loss_out;   /* 0-1: we lose of the site's media / the site reports losing of ours */
   guint32 bitrate_in_bps, bitrate_out_bps;
-  gint16 tier;               /* the video tier the site receives; -1 unknown (echo room, no hook) */
+  gint16 tier;               /* the video tier the site receives; -1 unknown (echo room, no hook). In a
+                              * mix room, the ladder's rung: after the configured tiers come the
+                              * thumbnail and then audio only (see conference/ladder.h) */
   guint8 connected;          /* the site had a live session */
   guint8 stalled;            /* connected, but no packet from the site since the previous measurement */
   guint32 outages;           /* outages over (the site came back) up to this sample */
