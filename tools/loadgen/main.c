@@ -6,7 +6,7 @@
  * hiss) and 640x360 VP8 of a moving pattern at 25 fps, and counts and samples what comes back.
  *
  *   loadgen --url http://127.0.0.1:8080/ [--room demo] [--sites 10] [--talkers 3] [--duration 30]
- *           [--join-rate 20] [--loss-out PCT] [--loss-in PCT] [--seed 1] [--decode 2]
+ *           [--join-rate 20] [--loss-out PCT] [--loss-in PCT] [--seed 1] [--decode 2] [--decode-video N]
  *           [--video-kbps 500] [--ice-address 127.0.0.1] [--join-timeout 15] [--output FILE]
  *
  * Phases: sites are started --join-rate per second; when every site has connected or failed (or
@@ -33,7 +33,7 @@
 typedef struct {
   char *url, *room, *output, *ice_address, *dump_video;
   gboolean janus, audio_only, marker;
-  int sites, talkers, duration, decode, seed, video_kbps, join_timeout;
+  int sites, talkers, duration, decode, decode_video, seed, video_kbps, join_timeout;
   double join_rate, loss_out, loss_in;
 } Options;
 
@@ -335,6 +335,9 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
     { "loss-in", 0, 0, G_OPTION_ARG_DOUBLE, &opt->loss_in, "percent of received RTP dropped", "PCT" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &opt->seed, "random seed (default 1)", "N" },
     { "decode", 0, 0, G_OPTION_ARG_INT, &opt->decode, "sites that decode what they get (default 2)", "N" },
+    { "decode-video", 0, 0, G_OPTION_ARG_INT, &opt->decode_video,
+      "of those, sites that also decode the video (default: all of them; every receiver of a tier gets the "
+      "same composite, and a 720p decode costs ~2 ms a frame)", "N" },
     { "video-kbps", 0, 0, G_OPTION_ARG_INT, &opt->video_kbps, "VP8 target bitrate (default 500)", "K" },
     { "ice-address", 0, 0, G_OPTION_ARG_STRING, &opt->ice_address, "local address for ICE (127.0.0.1)", "IP" },
     { "dump-video", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_video,
@@ -352,7 +355,7 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
   g_autoptr (GOptionContext) context = g_option_context_new ("- simulated sites against an mcu");
 
   *opt = (Options) { .sites = 10, .talkers = 3, .duration = 30, .join_rate = 20, .join_timeout = 15,
-                     .seed = 1, .decode = 2, .video_kbps = 500 };
+                     .seed = 1, .decode = 2, .decode_video = -1, .video_kbps = 500 };
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
@@ -415,6 +418,7 @@ setup (Loadgen *lg, GError **error)
   lg->sites = g_ptr_array_new_with_free_func ((GDestroyNotify) loadgen_site_free);
   for (int i = 0; i < opt->sites; i++)
     g_ptr_array_add (lg->sites, loadgen_site_new (shared, (guint) i, i < opt->talkers, i < opt->decode,
+                                                  i < (opt->decode_video < 0 ? opt->decode : opt->decode_video),
                                                   (guint) opt->seed));
   return TRUE;
 }

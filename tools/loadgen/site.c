@@ -574,7 +574,8 @@ loadgen_site_leave (LoadgenSite *site, GSourceFunc done, gpointer data)
 /* ---- life ----------------------------------------------------------------------------------- */
 
 LoadgenSite *
-loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean decode, guint seed)
+loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean decode, gboolean decode_video,
+                  guint seed)
 {
   LoadgenSite *site = g_new0 (LoadgenSite, 1);
   int err;
@@ -583,7 +584,7 @@ loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean 
   site->index = index;
   site->name = g_strdup_printf ("load-%03u", index);
   site->talker = talker;
-  site->decode = decode;
+  site->decode = decode || decode_video;
   site->rand = g_rand_new_with_seed (seed * 7919u + index);
   site->cancellable = g_cancellable_new ();
   for (guint i = 0; i < G_N_ELEMENTS (site->ssrc); i++)
@@ -596,8 +597,9 @@ loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean 
   site->audio_ts0 = g_rand_int (site->rand);
   site->video_ts0 = g_rand_int (site->rand);
   site->depay = mcu_vp8_depay_new (512 * 1024);
-  if (decode) {
+  if (decode)
     site->opus = opus_decoder_create (MEDIA_GEN_AUDIO_RATE, 1, &err);
+  if (decode_video) {
     vpx_codec_dec_cfg_t cfg = { .threads = 1 };
     site->vpx_ready = vpx_codec_dec_init (&site->vpx, vpx_codec_vp8_dx (), &cfg, 0) == VPX_CODEC_OK;
   }

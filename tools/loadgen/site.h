@@ -63,10 +63,10 @@ typedef struct {
 
 typedef struct _LoadgenSite LoadgenSite;
 
-/* (transfer full). @talker picks a speech track, else near-silence; @decode also decodes what
- * arrives (libopus, libvpx). */
+/* (transfer full). @talker picks a speech track, else near-silence; @decode also decodes the audio
+ * that arrives (libopus), @decode_video the video (libvpx). */
 LoadgenSite *loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean decode,
-                               guint seed);
+                               gboolean decode_video, guint seed);
 void loadgen_site_free (LoadgenSite *site);
 
 /* Starts joining: gather, POST the offer, apply the answer, connect. */
