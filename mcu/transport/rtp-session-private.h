@@ -70,6 +70,7 @@ typedef struct {
   guint32 cycles;
   guint64 base_seq;
   guint64 received, expected_prior, received_prior;
+  guint64 received_rtx;   /* of received: arrived only through RTX (lost on the link, then recovered) */
   gboolean have_transit;
   gint64 transit;
   double jitter;          /* timestamp units */

@@ -440,7 +440,7 @@ live_recv_stats (const RecvStream *st, McuRtpRecvStats *out)
   out->jitter_ms = st->jitter * 1000.0 / st->clock;
   if (st->started) {
     guint64 expected = st->cycles + (guint64) st->max_seq - st->base_seq + 1;
-    out->lost = (gint64) expected - (gint64) st->received;
+    out->lost = (gint64) expected - (gint64) (st->received - st->received_rtx);  /* as in our RRs */
   }
 }
 

@@ -102,8 +102,9 @@ typedef struct {
 typedef struct {
   guint32 ssrc;                   /* 0 until learned */
   guint64 packets, bytes;         /* media received, including RTX-recovered packets */
-  gint64 lost;                    /* RFC 3550 cumulative loss (expected - received) */
-  double fraction_lost;           /* over the last report interval, 0-1 */
+  gint64 lost;                    /* RFC 3550 cumulative loss on the link (expected - arrived;
+                                   * a packet recovered through RTX counts as lost: see recovered) */
+  double fraction_lost;           /* over the last report interval, 0-1, as sent in our RR */
   double jitter_ms;               /* RFC 3550 interarrival jitter */
   guint64 nack_sent;              /* NACK packets sent */
   guint64 nack_seqs_sent;         /* sequence numbers asked for (retries included) */

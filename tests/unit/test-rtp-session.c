@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for McuRtpSession: two sessions wired back to back through an in-memory link with delay,
  * jitter and deterministic loss (every Nth RTP packet dropped), on a simulated clock. They show NACK →
- * RTX recovery (every packet arrives exactly once), RR loss/jitter/RTT figures, SR timing for lip
+ * RTX recovery (every packet arrives exactly once), RR loss/jitter/RTT figures (a packet recovered
+ * through RTX counts as lost in the RR: the reports describe the link), SR timing for lip
  * sync, PLI/FIR delivery and rate limiting, REMB delivery, TWCC feedback that matches what arrived,
  * the history bound (a NACK for a packet older than the history counts a miss), SSRC learning by
  * mid for the content stream, and malformed input counted and dropped. */
@@ -276,7 +277,8 @@ test_nack_rtx_recovery (gconstpointer data)
   g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].nack_received, ==, sb.recv[MCU_MEDIA_VIDEO].nack_sent);
   g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].retransmitted, >=, net->dropped);
   g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].rtx_misses, ==, 0);
-  g_assert_cmpint (sb.recv[MCU_MEDIA_VIDEO].lost, ==, 0);
+  /* the link lost them, RTX brought them back: counted as lost (what our RRs say) and as recovered */
+  g_assert_cmpint (sb.recv[MCU_MEDIA_VIDEO].lost, ==, (gint64) sb.recv[MCU_MEDIA_VIDEO].recovered);
   g_assert_cmpuint (sb.recv[MCU_MEDIA_VIDEO].ssrc, ==, 0x2222);
   g_assert_cmpuint (sb.recv[MCU_MEDIA_VIDEO].packets, ==, 300);
   g_assert_cmpuint (sb.recv[MCU_MEDIA_VIDEO].bitrate_bps, >, 0);
@@ -319,6 +321,40 @@ test_loss_jitter_rtt (void)
   /* RTT = 2 × 20 ms one-way delay (+ up to 4 ms jitter and the 1 ms polling step) */
   g_assert_cmpfloat (sa.send[MCU_MEDIA_VIDEO].rtt_ms, >=, 39.0);
   g_assert_cmpfloat (sa.send[MCU_MEDIA_VIDEO].rtt_ms, <=, 49.0);
+  net_free (net);
+}
+
+/* With NACK/RTX repairing every hole, the receiver reports still show the link's loss: the sender
+ * must see it to back off (a packet recovered through RTX counts as lost, and as recovered). */
+static void
+test_rr_counts_rtx_recovered_as_lost (void)
+{
+  McuRtpSessionConfig ca = base_config (0x1111, 0x2222, 0x3333);
+  McuRtpSessionConfig cb = base_config (0x4444, 0x5555, 0x6666);
+  Net *net = net_new (&ca, &cb);
+  McuRtpStats sa, sb;
+
+  net->drop_every = 10;
+  send_video_stamped (net, 250, 10000);
+  mcu_rtp_session_get_stats (net->a.session, &sa);  /* while media still flows */
+  g_test_message ("A sees loss %.3f, cumulative %" G_GINT64_FORMAT " (dropped %u)",
+                  sa.send[MCU_MEDIA_VIDEO].remote_fraction_lost, sa.send[MCU_MEDIA_VIDEO].remote_cumulative_lost,
+                  net->dropped);
+  g_assert_cmpfloat (sa.send[MCU_MEDIA_VIDEO].remote_fraction_lost, >, 0.06);
+  g_assert_cmpfloat (sa.send[MCU_MEDIA_VIDEO].remote_fraction_lost, <, 0.13);
+  g_assert_cmpint (sa.send[MCU_MEDIA_VIDEO].remote_cumulative_lost, >=, 10);
+  g_assert_cmpint (sa.send[MCU_MEDIA_VIDEO].remote_cumulative_lost, <=, net->dropped);
+
+  send_video_stamped (net, 50, 10000);
+  net_run (net, 1000000);
+  mcu_rtp_session_get_stats (net->a.session, &sa);
+  mcu_rtp_session_get_stats (net->b.session, &sb);
+  g_assert_cmpuint (net->b.media[MCU_MEDIA_VIDEO], ==, 300);  /* RTX still repaired every hole */
+  g_assert_cmpuint (sb.recv[MCU_MEDIA_VIDEO].packets, ==, 300);
+  g_assert_cmpuint (sb.recv[MCU_MEDIA_VIDEO].recovered, >=, 25);
+  g_assert_cmpint (sb.recv[MCU_MEDIA_VIDEO].lost, ==, (gint64) sb.recv[MCU_MEDIA_VIDEO].recovered);
+  /* the last report said what the link lost, not what was missing after the repairs */
+  g_assert_cmpint (sa.send[MCU_MEDIA_VIDEO].remote_cumulative_lost, ==, sb.recv[MCU_MEDIA_VIDEO].lost);
   net_free (net);
 }
 
@@ -673,6 +709,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/rtp-session/nack-rtx-recovery/drop-3rd", GUINT_TO_POINTER (3),
                         test_nack_rtx_recovery);
   g_test_add_func ("/rtp-session/loss-jitter-rtt", test_loss_jitter_rtt);
+  g_test_add_func ("/rtp-session/rr-counts-rtx-recovered-as-lost", test_rr_counts_rtx_recovered_as_lost);
   g_test_add_func ("/rtp-session/sr-timestamps", test_sr_timestamps);
   g_test_add_func ("/rtp-session/keyframe-requests", test_keyframe_requests);
   g_test_add_func ("/rtp-session/remb", test_remb);
