@@ -92,6 +92,7 @@ on_offer_ready (const char *sdp, gpointer user_data)
 
   g_debug ("offer ready %" G_GINT64_FORMAT " ms after the session started",
            (g_get_monotonic_time () - agent->join_started) / 1000);
+  g_debug ("offer sent:\n%s", sdp);
   bridge_whip_join_async (agent->whip, sdp, agent->cancel, on_joined, agent);
 }
 
@@ -267,12 +268,15 @@ on_stats (const BridgeLinkStats *stats, gpointer user_data)
   if (bridge_reconnect_get_state (agent->machine) != BRIDGE_STATE_CONNECTED ||
       g_get_monotonic_time () < agent->adapt_after)
     return;
-  BridgeAdaptOutput out = bridge_adapt_update (agent->adapt, stats->loss, stats->rtt_ms, stats->remb_kbps,
-                                               g_get_monotonic_time ());
-  if (out.audio_only != before.audio_only || out.width != before.width)
-    g_message ("sending %s: video %u kbit/s (%s; loss %.1f %%, RTT %.0f ms, REMB %u kbit/s)",
-               out.audio_only ? "AUDIO ONLY" : "audio+video", out.video_kbps, out.why, MAX (stats->loss, 0) * 100,
-               stats->rtt_ms, stats->remb_kbps);
+  BridgeAdaptInput in = { stats->loss, stats->rtt_ms, stats->send_kbps, stats->remb_kbps };
+  BridgeAdaptOutput out = bridge_adapt_update (agent->adapt, &in, g_get_monotonic_time ());
+  /* One line per change of what is sent (not per bitrate step: that changes every second). */
+  if (out.audio_only != before.audio_only || out.step != before.step)
+    g_message ("sending %s: video %u kbit/s %ux%u@%u (%s; loss %.1f %% of which the link's own %u %%, "
+               "RTT %.0f ms, sent %.0f kbit/s, REMB %u kbit/s)",
+               out.audio_only ? "AUDIO ONLY" : "audio+video", out.video_kbps, out.width, out.height, out.framerate,
+               out.why, MAX (stats->loss, 0) * 100, out.random_loss_percent, stats->rtt_ms, stats->send_kbps,
+               stats->remb_kbps);
   bridge_media_apply (agent->media, &out);
 }
 
@@ -313,11 +317,13 @@ status_get (BridgeStatusInfo *info, gpointer user_data)
   info->packets_sent = c.packets_sent;
   info->frames_received = c.frames_received;
   info->audio_buffers_received = c.audio_buffers_received;
+  info->rtx_dropped = c.rtx_dropped;
   info->video_kbps = out.video_kbps;
-  /* The capture size and rate (libvpx may scale down inside the encoder at low bitrates). */
-  info->width = (guint) bridge_config_get_int (agent->config, "media", "width");
-  info->height = (guint) bridge_config_get_int (agent->config, "media", "height");
-  info->framerate = (guint) bridge_config_get_int (agent->config, "media", "framerate");
+  info->width = out.width;  /* the ladder's step, as given to the encoder */
+  info->height = out.height;
+  info->framerate = out.framerate;
+  info->remb_kbps = agent->stats.remb_kbps;
+  info->adapt_reason = out.why;
 }
 
 static void

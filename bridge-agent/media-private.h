@@ -20,7 +20,7 @@ struct _BridgeMedia {
   GstElement *pipeline;
   GstElement *vtee, *atee;      /* capture outputs (RTP), allow-not-linked */
   GstElement *amix;             /* playback mixer: silence + received audio */
-  GstElement *venc, *aenc, *vcaps, *vrate, *vvalve, *mic;
+  GstElement *venc, *aenc, *vcaps, *vvalve, *mic;
   guint bus_watch;
 
   BridgeSession *session;       /* NULL between sessions */
@@ -29,12 +29,23 @@ struct _BridgeMedia {
   /* (atomic) counters, 32-bit wrapping; widened in bridge_media_get_counters */
   guint packets_received, packets_sent, frames_received, audio_buffers_received;
   guint remb_kbps;              /* (atomic) last REMB from the mcu */
-  guint64 totals[4];
-  guint last_raw[4];
-  guint64 last_bytes_sent, last_packets_sent, last_packets_lost;
+  gint rtx_pt;                  /* (atomic) our RTX payload type in this session, -1 unknown */
+  guint rtx_budget_kbps;        /* (atomic) set by bridge_media_apply */
+  gint rtt_ms;                  /* (atomic) last RTT to the mcu (0 unknown): resends wait this long */
+  BridgeRtxBudget rtx_budget;   /* the sending thread's bucket (one session at a time) */
+  guint rtx_dropped;            /* (atomic) resends past the budget */
+  guint64 totals[5];
+  guint last_raw[5];
+  guint64 last_bytes_sent;
+  gboolean have_last_rb;        /* the mcu's last report block counts (session.c report_loss) */
+  guint64 last_rb_ext_seq;
+  gint64 last_rb_lost;
+  double last_loss;             /* < 0 unknown */
   gint64 last_stats_time;
+  double last_stats_ms;         /* webrtcbin's timestamp of the last stats */
   gboolean audio_only;
   guint applied_kbps;           /* last values given to the encoders */
+  guint applied_width, applied_height, applied_framerate;  /* the ladder step in vcaps */
   guint applied_loss_percent;
 };
 

@@ -34,8 +34,11 @@ video_source (const BridgeMedia *media)
 {
   const char *device = media->config.video_device;
 
+  /* Moving colour bars: unlike a ball on black, they make the encoder spend its whole target, so a
+   * test site loads its link like a camera does. */
   if (g_str_equal (media->config.source, "test"))
-    return g_strdup ("videotestsrc is-live=true pattern=ball");
+    return g_strdup_printf ("videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! "
+                            "video/x-raw,framerate=%u/1", media->config.framerate);
   if (g_str_equal (media->config.source, "auto")) {
     if (*device == '\0' && !g_file_test ("/dev/video0", G_FILE_TEST_EXISTS)) {
       g_warning ("no camera found (/dev/video0): sending a black picture");
@@ -91,6 +94,15 @@ audio_sink (const BridgeMedia *media)
   return g_strdup_printf ("wavenc ! filesink location=%s", quoted);
 }
 
+/* The encoder's input for a ladder step. The capture is scaled to the top size first (a fixed
+ * capsfilter), so a step change renegotiates only videorate → videoscale → vp8enc, never the camera. */
+static char *
+ladder_caps_text (guint width, guint height, guint framerate)
+{
+  return g_strdup_printf ("video/x-raw,format=I420,width=%u,height=%u,framerate=%u/1,pixel-aspect-ratio=1/1",
+                          width, height, framerate);
+}
+
 static char *
 describe (const BridgeMedia *media, GError **error)
 {
@@ -101,12 +113,14 @@ describe (const BridgeMedia *media, GError **error)
   g_autofree char *vsrc = video_source (media);
   g_autofree char *asrc = audio_source (media);
   g_autofree char *asink = audio_sink (media);
+  g_autofree char *vcaps = ladder_caps_text (c->width, c->height, c->framerate);
 
   return g_strdup_printf (
     "%s"
     "%s ! queue leaky=downstream max-size-buffers=2 max-size-time=0 max-size-bytes=0 ! videoconvert ! "
-    "videorate drop-only=true ! capsfilter name=vrate caps=video/x-raw,framerate=%u/1 ! videoscale ! "
-    "capsfilter name=vcaps caps=video/x-raw,format=I420,width=%u,height=%u ! valve name=vvalve ! vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr "
+    "videoscale ! video/x-raw,width=%u,height=%u,pixel-aspect-ratio=1/1 ! "
+    "videorate drop-only=true ! videoscale ! capsfilter name=vcaps caps=%s ! "
+    "valve name=vvalve ! vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr "
     "target-bitrate=%u error-resilient=default+partitions keyframe-max-dist=3000 lag-in-frames=0 threads=2 "
     "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 undershoot=95 max-quantizer=56 "
     "dropframe-threshold=30 resize-allowed=true ! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! "
@@ -119,7 +133,7 @@ describe (const BridgeMedia *media, GError **error)
     "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,channels=2,format=S16LE ! "
     "audiomixer name=amix min-upstream-latency=400000000 ! audioconvert ! audioresample ! "
     "webrtcechoprobe name=echoprobe ! %s",
-    files, vsrc, c->framerate, c->width, c->height, c->video_kbps * 1000, asrc,
+    files, vsrc, c->width, c->height, vcaps, c->video_kbps * 1000, asrc,
     c->echo_cancel ? "true" : "false", c->noise_suppression ? "true" : "false",
     c->gain_control ? "true" : "false", c->audio_kbps * 1000, asink);
 }
@@ -161,7 +175,6 @@ find_elements (BridgeMedia *media, GError **error)
   media->venc = gst_bin_get_by_name (bin, "venc");
   media->aenc = gst_bin_get_by_name (bin, "aenc");
   media->vcaps = gst_bin_get_by_name (bin, "vcaps");
-  media->vrate = gst_bin_get_by_name (bin, "vrate");
   media->vvalve = gst_bin_get_by_name (bin, "vvalve");
   media->mic = gst_bin_get_by_name (bin, "mic");
   if (!media->vtee || !media->atee || !media->amix || !media->venc || !media->aenc || !media->vcaps
@@ -180,6 +193,12 @@ bridge_media_new (const BridgeMediaConfig *config, const BridgeMediaHooks *hooks
 
   copy_config (media, config);
   media->applied_kbps = config->video_kbps;
+  media->applied_width = config->width;
+  media->applied_height = config->height;
+  media->applied_framerate = config->framerate;
+  media->rtx_pt = -1;
+  media->last_loss = -1;
+  media->rtx_budget_kbps = bridge_rtx_budget_kbps (config->video_kbps);
   media->hooks = hooks;
   media->user_data = user_data;
   g_autofree char *description = describe (media, error);
@@ -242,7 +261,6 @@ bridge_media_free (BridgeMedia *media)
   g_clear_object (&media->venc);
   g_clear_object (&media->aenc);
   g_clear_object (&media->vcaps);
-  g_clear_object (&media->vrate);
   g_clear_object (&media->vvalve);
   g_clear_object (&media->mic);
   g_clear_object (&media->pipeline);
@@ -256,14 +274,15 @@ bridge_media_free (BridgeMedia *media)
 void
 bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
 {
-  guint raw[4] = {
+  guint raw[5] = {
     (guint) g_atomic_int_get ((gint *) &media->packets_received),
     (guint) g_atomic_int_get ((gint *) &media->packets_sent),
     (guint) g_atomic_int_get ((gint *) &media->frames_received),
     (guint) g_atomic_int_get ((gint *) &media->audio_buffers_received),
+    (guint) g_atomic_int_get ((gint *) &media->rtx_dropped),
   };
 
-  for (guint i = 0; i < 4; i++) {
+  for (guint i = 0; i < G_N_ELEMENTS (raw); i++) {
     media->totals[i] += (guint) (raw[i] - media->last_raw[i]); /* wraps correctly */
     media->last_raw[i] = raw[i];
   }
@@ -271,6 +290,7 @@ bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
   counters->packets_sent = media->totals[1];
   counters->frames_received = media->totals[2];
   counters->audio_buffers_received = media->totals[3];
+  counters->rtx_dropped = media->totals[4];
 }
 
 void
@@ -282,6 +302,24 @@ bridge_media_force_keyframe (BridgeMedia *media)
                                                                          GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
+/* A new size or frame rate: the capsfilter's new caps renegotiate videoscale and videorate, vp8enc
+ * restarts its encoder at the new size and its next frame is a keyframe, which the mcu needs to
+ * decode a VP8 stream whose size changed. The RTP caps after the payloader may change too
+ * (a-framerate): webrtcbin only notes that and carries on with the negotiated session. */
+static void
+apply_ladder_step (BridgeMedia *media, const BridgeAdaptOutput *output)
+{
+  if (media->applied_width == output->width && media->applied_height == output->height
+      && media->applied_framerate == output->framerate)
+    return;
+  media->applied_width = output->width;
+  media->applied_height = output->height;
+  media->applied_framerate = output->framerate;
+  g_autofree char *text = ladder_caps_text (output->width, output->height, output->framerate);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (text);
+  g_object_set (media->vcaps, "caps", caps, NULL);
+}
+
 void
 bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output)
 {
@@ -290,11 +328,9 @@ bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output)
   if (media->applied_kbps != output->video_kbps) {
     media->applied_kbps = output->video_kbps;
     g_object_set (media->venc, "target-bitrate", output->video_kbps * 1000, NULL);
+    g_atomic_int_set ((gint *) &media->rtx_budget_kbps, (gint) bridge_rtx_budget_kbps (output->video_kbps));
   }
-  /* The size and rate stay as captured: changing the capsfilters live stalled the video branch in
-   * tests (renegotiation through videorate/videoscale/vp8enc while the tee feeds webrtcbin). vp8enc
-   * is built with resize-allowed and dropframe-threshold, so libvpx itself scales down and drops
-   * frames when the bitrate is low. */
+  apply_ladder_step (media, output);
   if (media->applied_loss_percent != output->opus_loss_percent) {
     media->applied_loss_percent = output->opus_loss_percent;
     g_object_set (media->aenc, "packet-loss-percentage", (int) output->opus_loss_percent, NULL);

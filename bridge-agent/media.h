@@ -4,7 +4,8 @@
  *
  * One pipeline, two lifetimes:
  *   capture (built once, runs for the whole process; the camera is never reopened)
- *     video: source → convert → rate → scale (ladder capsfilters) → valve (audio-only) → vp8enc → rtpvp8pay → tee
+ *     video: source → convert → scale to the top size → rate → scale (the ladder's capsfilter, changed live)
+ *            → valve (audio-only) → vp8enc → rtpvp8pay → tee
  *     audio: source → 48 kHz mono → webrtcdsp (AEC/NS/AGC) → volume (mute) → opusenc (FEC) → rtpopuspay → tee
  *   playback tail (built once): silence + received audio → audiomixer → webrtcechoprobe → speakers
  *     (or fakesink / WAV file when headless): the echo canceller always has a far-end reference.
@@ -56,6 +57,7 @@ typedef struct {
   guint64 packets_sent;            /* RTP handed to webrtcbin */
   guint64 frames_received;         /* decoded video frames */
   guint64 audio_buffers_received;  /* decoded audio buffers */
+  guint64 rtx_dropped;             /* resends past the retransmission budget (see adapt.h) */
 } BridgeMediaCounters;
 
 typedef struct {

@@ -20,13 +20,15 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
+#include <stdio.h>
 #include <string.h>
 
 #define AUDIO_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000," \
                    "encoding-params=(string)2,useinbandfec=(string)1,minptime=(string)10"
+/* goog-remb is not here: webrtcbin 1.22 drops it when it writes the offer; bridge_sdp_add_goog_remb
+ * adds it to the text that is sent (see whip.h). */
 #define VIDEO_CAPS "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000," \
-                   "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true," \
-                   "rtcp-fb-goog-remb=(boolean)true"
+                   "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true"
 
 struct _BridgeSession {
   gatomicrefcount rc;
@@ -75,7 +77,11 @@ typedef struct {
   PostKind kind;
   char *text;
   BridgeLinkStats stats;
-  guint64 bytes_sent, packets_sent, packets_lost;
+  guint64 bytes_sent;
+  double stats_ms;         /* when webrtcbin took the stats (its own clock, ms); 0 unknown */
+  gboolean have_rb;        /* the mcu's report blocks (see report_loss) */
+  guint64 rb_ext_seq;
+  gint64 rb_lost;
   BridgeStatsCallback callback;
   gpointer user_data;
 } Post;
@@ -148,8 +154,10 @@ send_offer_if_ready (BridgeSession *session)
   g_object_get (session->webrtc, "ice-gathering-state", &state, "local-description", &local, NULL);
   if (local == NULL)
     return;
-  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE && g_atomic_int_compare_and_exchange (&session->offer_sent, 0, 1))
-    post_send (post_new (session, POST_OFFER, gst_sdp_message_as_text (local->sdp)));
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE && g_atomic_int_compare_and_exchange (&session->offer_sent, 0, 1)) {
+    g_autofree char *text = gst_sdp_message_as_text (local->sdp);
+    post_send (post_new (session, POST_OFFER, bridge_sdp_add_goog_remb (text)));
+  }
   gst_webrtc_session_description_free (local);
 }
 
@@ -292,7 +300,7 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
   g_mutex_unlock (&session->lock);
 }
 
-/* ---- REMB ---- */
+/* ---- REMB and our RTCP ---- */
 
 static void
 on_feedback_rtcp (GObject *rtp_session, guint type, guint fbtype, guint sender_ssrc, guint media_ssrc,
@@ -324,7 +332,82 @@ watch_remb (BridgeSession *session)
     return;
   }
   g_signal_connect (internal, "on-feedback-rtcp", G_CALLBACK (on_feedback_rtcp), &session->media->remb_kbps);
+  /* Our receiver reports every second instead of rtpsession's 5 s minimum: the mcu judges the link
+   * it sends us (its tier ladder) by how fresh and how lossy our reports are. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (internal), "rtcp-min-interval"))
+    g_object_set (internal, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
   g_object_unref (internal);
+}
+
+/* ---- retransmission budget (see adapt.h) ---- */
+
+/* The sending thread, for every packet of the session after webrtcbin's rtprtxsend: resends past the
+ * budget are dropped and counted. No allocation, no logging. */
+static GstPadProbeReturn
+budget_resends (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  BridgeMedia *media = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gint rtx_pt = g_atomic_int_get (&media->rtx_pt);
+
+  if (rtx_pt < 0 || !gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  gboolean resend = gst_rtp_buffer_get_payload_type (&rtp) == rtx_pt && gst_rtp_buffer_get_payload_len (&rtp) >= 2;
+  guint16 seq = 0;
+  if (resend) {  /* RFC 4588: the payload starts with the original sequence number */
+    const guint8 *payload = gst_rtp_buffer_get_payload (&rtp);
+    seq = (guint16) (payload[0] << 8 | payload[1]);
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  if (!resend)
+    return GST_PAD_PROBE_OK;
+  gint64 repeat_us = CLAMP ((gint64) g_atomic_int_get (&media->rtt_ms), 50, 500) * 1000;
+  if (bridge_rtx_budget_take (&media->rtx_budget, seq, (guint) gst_buffer_get_size (buffer),
+                              (guint) g_atomic_int_get ((gint *) &media->rtx_budget_kbps), repeat_us,
+                              g_get_monotonic_time ()) == BRIDGE_RTX_SEND)
+    return GST_PAD_PROBE_OK;
+  g_atomic_int_inc ((gint *) &media->rtx_dropped);
+  return GST_PAD_PROBE_DROP;
+}
+
+/* webrtcbin asks for an element to put after its rtprtxsend (webrtcbin's thread, while negotiating).
+ * session->media is valid: the session is stopped only after webrtcbin is, on the main loop. */
+static GstElement *
+on_request_aux_sender (GstElement *webrtc, GObject *transport, gpointer user_data)
+{
+  BridgeSession *session = user_data;
+  GstElement *budget = gst_element_factory_make ("identity", NULL);
+
+  if (budget == NULL || session->media == NULL)
+    return budget;
+  g_object_set (budget, "silent", TRUE, NULL);
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (budget, "sink");
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, budget_resends, session->media, NULL);
+  return budget;
+}
+
+/* Our RTX payload type, from the local description (the mcu's answer uses our numbers). */
+static gint
+local_rtx_pt (BridgeSession *session)
+{
+  GstWebRTCSessionDescription *local = NULL;
+  gint pt = -1;
+
+  g_object_get (session->webrtc, "local-description", &local, NULL);
+  for (guint m = 0; local != NULL && m < gst_sdp_message_medias_len (local->sdp) && pt < 0; m++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (local->sdp, m);
+    const char *rtpmap;
+    for (guint i = 0; (rtpmap = gst_sdp_media_get_attribute_val_n (media, "rtpmap", i)) != NULL; i++) {
+      guint value = 0;
+      char name[8] = "";
+      if (sscanf (rtpmap, "%u %7[^/]", &value, name) == 2 && g_ascii_strcasecmp (name, "rtx") == 0 && value < 128)
+        pt = (gint) value;
+    }
+  }
+  if (local != NULL)
+    gst_webrtc_session_description_free (local);
+  return pt;
 }
 
 /* ---- start / stop ---- */
@@ -437,6 +520,9 @@ bridge_media_session_start (BridgeMedia *media, GError **error)
   connect_session_signal (session, "notify::ice-connection-state", G_CALLBACK (on_connection_state));
   connect_session_signal (session, "notify::connection-state", G_CALLBACK (on_connection_state));
   connect_session_signal (session, "pad-added", G_CALLBACK (on_pad_added));
+  connect_session_signal (session, "request-aux-sender", G_CALLBACK (on_request_aux_sender));
+  media->rtx_budget = (BridgeRtxBudget) { 0 };
+  g_atomic_int_set (&media->rtx_pt, -1);
   gst_bin_add (GST_BIN (media->pipeline), gst_object_ref (session->webrtc));
   /* Pads are requested before webrtcbin runs (its transceivers then exist when it starts); no data
    * reaches it before the answer (drop_until_answer), so its stopped pads cannot hand FLUSHING back. */
@@ -517,9 +603,10 @@ bridge_media_session_stop (BridgeMedia *media)
   }
   g_atomic_int_set ((gint *) &media->remb_kbps, 0);
   media->last_bytes_sent = 0;
-  media->last_packets_sent = 0;
-  media->last_packets_lost = 0;
+  media->have_last_rb = FALSE;
+  media->last_loss = -1;
   media->last_stats_time = 0;
+  media->last_stats_ms = 0;
   session->media = NULL;
   session_unref (session);
 }
@@ -566,6 +653,7 @@ bridge_media_set_answer (BridgeMedia *media, const char *sdp, GError **error)
   g_signal_emit_by_name (session->webrtc, "set-remote-description", answer, promise);
   gst_webrtc_session_description_free (answer);
   watch_remb (session);
+  g_atomic_int_set (&media->rtx_pt, local_rtx_pt (session));
   release_holds (session);
   bridge_media_force_keyframe (media); /* the mcu can decode our video from the first packets */
   return TRUE;
@@ -700,8 +788,35 @@ bridge_media_apply_remote_fragment (BridgeMedia *media, const BridgeIceFragment 
 
 typedef struct {
   BridgeLinkStats stats;
-  guint64 bytes_sent, packets_sent, packets_lost;
+  guint64 bytes_sent;
+  double stats_ms;
+  gboolean have_rb;
+  guint64 rb_ext_seq;   /* the mcu's receiver reports: highest sequence number seen, summed */
+  gint64 rb_lost;       /* and cumulative loss (the link's: RTX-repaired packets count as lost) */
 } StatsSum;
+
+/* The last report block the mcu sent about one of our streams, kept by rtpsession in the source's
+ * own statistics: exact counts, unlike fraction-lost. (rtpsession keeps one block per sender, so in
+ * practice this is the video stream's, the one that matters for adaptation.) */
+static void
+sum_report_block (StatsSum *sum, const GstStructure *remote_inbound)
+{
+  const GstStructure *source = NULL;
+  gboolean have_rb = FALSE;
+  guint ext_seq = 0;
+  gint lost = 0;
+
+  if (!gst_structure_get (remote_inbound, "gst-rtpsource-stats", GST_TYPE_STRUCTURE, &source, NULL))
+    return;
+  if (gst_structure_get_boolean (source, "have-rb", &have_rb) && have_rb
+      && gst_structure_get_uint (source, "rb-exthighestseq", &ext_seq)
+      && gst_structure_get_int (source, "rb-packetslost", &lost)) {
+    sum->have_rb = TRUE;
+    sum->rb_ext_seq += ext_seq;
+    sum->rb_lost += lost;
+  }
+  gst_structure_free ((GstStructure *) source);
+}
 
 static gboolean
 sum_stat (GQuark field, const GValue *value, gpointer user_data)
@@ -716,20 +831,17 @@ sum_stat (GQuark field, const GValue *value, gpointer user_data)
   const GstStructure *s = gst_value_get_structure (value);
   if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
     return TRUE;
-  gint64 lost = 0;
-
   if (type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP) {
     if (gst_structure_get_double (s, "fraction-lost", &d))
       sum->stats.loss = MAX (sum->stats.loss, d);
     if (gst_structure_get_double (s, "round-trip-time", &d) && d > 0)
       sum->stats.rtt_ms = MAX (sum->stats.rtt_ms, d * 1000.0);
-    if (gst_structure_get_int64 (s, "packets-lost", &lost) && lost > 0)
-      sum->packets_lost += (guint64) lost;
+    sum_report_block (sum, s);
   } else if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
+    if (gst_structure_get_double (s, "timestamp", &d))
+      sum->stats_ms = MAX (sum->stats_ms, d);
     if (gst_structure_get_uint64 (s, "bytes-sent", &bytes))
       sum->bytes_sent += bytes;
-    if (gst_structure_get_uint64 (s, "packets-sent", &bytes))
-      sum->packets_sent += bytes;
   }
   return TRUE;
 }
@@ -745,32 +857,55 @@ on_stats (GstPromise *promise, gpointer user_data)
     gst_structure_foreach (reply, sum_stat, &sum);
   post->stats = sum.stats;
   post->bytes_sent = sum.bytes_sent;
-  post->packets_sent = sum.packets_sent;
-  post->packets_lost = sum.packets_lost;
+  post->stats_ms = sum.stats_ms;
+  post->have_rb = sum.have_rb;
+  post->rb_ext_seq = sum.rb_ext_seq;
+  post->rb_lost = sum.rb_lost;
   gst_promise_unref (promise);
   post_send (post);
 }
 
+/* Loss over the packets the mcu's new reports cover: lost / expected between two polls. A poll that
+ * finds no new report keeps the last figure (reports and polls both come about once a second, so
+ * some polls see none: reading those as "0 % lost" made a 10 % link look clean one second in six). */
+static double
+report_loss (BridgeMedia *media, const Post *post)
+{
+  double loss = post->stats.loss;  /* fraction-lost: only when there is no report block */
+
+  if (post->have_rb && media->have_last_rb) {
+    if (post->rb_ext_seq > media->last_rb_ext_seq) {
+      double lost = (double) MAX (post->rb_lost - media->last_rb_lost, (gint64) 0);
+      double expected = (double) (post->rb_ext_seq - media->last_rb_ext_seq);
+      media->last_loss = MIN (lost / expected, 1.0);
+    }
+    if (media->last_loss >= 0)
+      loss = media->last_loss;
+  }
+  media->have_last_rb = post->have_rb;
+  media->last_rb_ext_seq = post->rb_ext_seq;
+  media->last_rb_lost = post->rb_lost;
+  return loss;
+}
+
+/* The send rate over the interval the stats themselves cover: their replies can reach the main loop
+ * late and bunched on a loaded machine, and the delivery times then made rates of 4× the real one. */
 static void
 deliver_stats (BridgeMedia *media, Post *post)
 {
   gint64 now = g_get_monotonic_time ();
+  double span_us = (double) (now - media->last_stats_time);
 
-  if (media->last_stats_time != 0 && now > media->last_stats_time && post->bytes_sent >= media->last_bytes_sent)
-    post->stats.send_kbps = (double) (post->bytes_sent - media->last_bytes_sent) * 8.0 * 1000.0
-                            / (double) (now - media->last_stats_time);
-  /* Loss from the receiver reports' cumulative counts too: fraction-lost covers only the last report
-   * interval of one stream and some receivers leave it at 0. */
-  if (media->last_stats_time != 0 && post->packets_sent > media->last_packets_sent
-      && post->packets_lost >= media->last_packets_lost) {
-    double lost = (double) (post->packets_lost - media->last_packets_lost);
-    double sent = (double) (post->packets_sent - media->last_packets_sent);
-    post->stats.loss = MAX (post->stats.loss, MIN (lost / sent, 1.0));
-  }
+  if (post->stats_ms > 0 && media->last_stats_ms > 0)
+    span_us = (post->stats_ms - media->last_stats_ms) * 1000.0;
+  if (media->last_stats_time != 0 && span_us > 100000 && post->bytes_sent >= media->last_bytes_sent)
+    post->stats.send_kbps = (double) (post->bytes_sent - media->last_bytes_sent) * 8.0 * 1000.0 / span_us;
+  post->stats.loss = report_loss (media, post);
+  if (post->stats.rtt_ms >= 0)
+    g_atomic_int_set (&media->rtt_ms, (gint) post->stats.rtt_ms);
   media->last_bytes_sent = post->bytes_sent;
-  media->last_packets_sent = post->packets_sent;
-  media->last_packets_lost = post->packets_lost;
   media->last_stats_time = now;
+  media->last_stats_ms = post->stats_ms;
   post->stats.remb_kbps = (guint) g_atomic_int_get ((gint *) &media->remb_kbps);
   post->callback (&post->stats, post->user_data);
 }

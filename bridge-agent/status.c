@@ -84,10 +84,24 @@ bridge_status_to_json (const BridgeStatusInfo *info)
   add_int (b, "packets_sent", (gint64) info->packets_sent);
   add_int (b, "frames_received", (gint64) info->frames_received);
   add_int (b, "audio_buffers_received", (gint64) info->audio_buffers_received);
+  add_int (b, "rtx_dropped", (gint64) info->rtx_dropped);
   add_int (b, "video_kbps", info->video_kbps);
   add_int (b, "width", info->width);
   add_int (b, "height", info->height);
   add_int (b, "framerate", info->framerate);
+  json_builder_set_member_name (b, "video");  /* what is sent now, one object for the page and tests */
+  json_builder_begin_object (b);
+  add_int (b, "kbps", info->audio_only ? 0 : info->video_kbps);
+  add_int (b, "width", info->width);
+  add_int (b, "height", info->height);
+  add_int (b, "fps", info->framerate);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "remb_kbps");
+  if (info->remb_kbps == 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_int_value (b, info->remb_kbps);
+  add_string_or_null (b, "adapt", info->adapt_reason);
   json_builder_end_object (b);
 
   g_autoptr (JsonNode) root = json_builder_get_root (b);
@@ -146,17 +160,18 @@ static const char page[] =
   "since:'Từ lúc',quality:'Chất lượng đường truyền',reconnects:'Số lần kết nối lại',room:'Phòng họp',"
   "last_error:'Lỗi gần nhất',none:'không có',hand_up:'Giơ tay',hand_down:'Hạ tay',mute:'Tắt micro',"
   "unmute:'Bật micro',audio_only:'Đường truyền yếu: chỉ gửi âm thanh, không gửi hình',"
-  "good:'Tốt',fair:'Trung bình',poor:'Kém',rtt:'độ trễ',loss:'mất gói',send:'gửi'},"
+  "good:'Tốt',fair:'Trung bình',poor:'Kém',rtt:'độ trễ',loss:'mất gói',send:'gửi',picture:'hình',fps:'hình/giây'},"
   "en:{connecting:'Connecting…',connected:'Connected','restarting-ice':'Restoring the link…',"
   "rejoining:'Reconnecting…',since:'Since',quality:'Link quality',reconnects:'Reconnects',room:'Room',"
   "last_error:'Last error',none:'none',hand_up:'Raise hand',hand_down:'Lower hand',mute:'Mute microphone',"
   "unmute:'Unmute microphone',audio_only:'Weak link: sending sound only, no picture',"
-  "good:'Good',fair:'Fair',poor:'Poor',rtt:'RTT',loss:'loss',send:'sending'}};"
+  "good:'Good',fair:'Fair',poor:'Poor',rtt:'RTT',loss:'loss',send:'sending',picture:'picture',fps:'fps'}};"
   "const lang=new URLSearchParams(location.search).get('lang')||'@LANG@';const t=T[lang]||T.vi;"
   "document.querySelectorAll('[data-t]').forEach(e=>e.textContent=t[e.dataset.t]);let S={};"
   "function q(s){if(s.loss==null)return '–';const g=s.loss<0.02&&(s.rtt_ms||0)<300?'good':"
   "s.loss<0.1?'fair':'poor';return t[g]+' ('+t.rtt+' '+(s.rtt_ms==null?'–':s.rtt_ms)+' ms, '+t.loss+' '+"
-  "(s.loss*100).toFixed(1)+' %, '+t.send+' '+Math.round(s.send_kbps||0)+' kbit/s)'}"
+  "(s.loss*100).toFixed(1)+' %, '+t.send+' '+Math.round(s.send_kbps||0)+' kbit/s'+"
+  "(s.video&&!s.audio_only?', '+t.picture+' '+s.video.width+'×'+s.video.height+' '+s.video.fps+' '+t.fps:'')+')'}"
   "function show(s){S=s;const e=document.getElementById('state');e.textContent=t[s.state]||s.state;"
   "e.className=s.state;since.textContent=s.since?new Date(s.since).toLocaleString():'–';"
   "quality.textContent=q(s);reconnects.textContent=s.reconnects;room.textContent=s.room||'–';"

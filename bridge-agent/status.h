@@ -4,7 +4,8 @@
  * the site's staff (BridgeStatusServer, libsoup-3):
  *   GET  /             the status page (Vietnamese by default, ?lang=en for English) with raise-hand
  *                      and local-mute buttons; it polls /status.json every second
- *   GET  /status.json  {state, since, reconnects, rtt_ms, loss, send_kbps, audio_only, last_error, ...}
+ *   GET  /status.json  {state, since, reconnects, rtt_ms, loss, send_kbps, audio_only, last_error,
+ *                      video: {kbps, width, height, fps}, remb_kbps, adapt, ...}
  *   POST /mute         body "true"/"false": local microphone mute
  *   POST /hand         body "true"/"false": raise or lower the hand
  *
@@ -36,8 +37,11 @@ typedef struct {
   guint64 packets_sent;
   guint64 frames_received;   /* decoded video frames from the mcu */
   guint64 audio_buffers_received;
+  guint64 rtx_dropped;       /* resends to the mcu dropped by the retransmission budget */
   guint video_kbps;          /* current video encoder target */
-  guint width, height, framerate;
+  guint width, height, framerate;  /* what the encoder is given now (the adaptation ladder's step) */
+  guint remb_kbps;           /* the bitrate the mcu asks for (REMB); 0: none received */
+  const char *adapt_reason;  /* what decided the last adaptation step; NULL: none yet */
 } BridgeStatusInfo;
 
 /* (transfer full): the JSON object /status.json serves. */

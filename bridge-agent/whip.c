@@ -279,6 +279,70 @@ bridge_whip_set_hand (BridgeWhip *whip, gboolean raised)
   return TRUE;
 }
 
+/* The payload type of an "a=rtpmap:PT VP8/..." line, or -1. */
+static int
+vp8_payload_type (const char *line)
+{
+  guint64 pt = 0;
+  const char *end = NULL;
+
+  if (!g_str_has_prefix (line, "a=rtpmap:"))
+    return -1;
+  line += strlen ("a=rtpmap:");
+  end = strchr (line, ' ');
+  if (end == NULL || g_ascii_strncasecmp (end + 1, "VP8/", 4) != 0)
+    return -1;
+  g_autofree char *number = g_strndup (line, (gsize) (end - line));
+  if (!g_ascii_string_to_unsigned (number, 10, 0, 127, &pt, NULL))
+    return -1;
+  return (int) pt;
+}
+
+/* Adds the missing goog-remb lines of the media section lines[first..last) after their rtpmap. */
+static void
+add_section (GString *out, char **lines, guint first, guint last, const char *eol)
+{
+  gboolean video = g_str_has_prefix (lines[first], "m=video ");
+
+  for (guint i = first; i < last; i++) {
+    g_string_append_printf (out, "%s%s", lines[i], eol);
+    int pt = video ? vp8_payload_type (lines[i]) : -1;
+    if (pt < 0)
+      continue;
+    g_autofree char *remb = g_strdup_printf ("a=rtcp-fb:%d goog-remb", pt);
+    gboolean present = FALSE;
+    for (guint j = first; j < last && !present; j++)
+      present = g_str_equal (lines[j], remb);
+    if (!present)
+      g_string_append_printf (out, "%s%s", remb, eol);
+  }
+}
+
+char *
+bridge_sdp_add_goog_remb (const char *offer)
+{
+  if (offer == NULL)
+    return NULL;
+  const char *eol = strstr (offer, "\r\n") ? "\r\n" : "\n";
+  g_auto (GStrv) lines = g_strsplit (offer, eol, -1);
+  guint n = g_strv_length (lines);
+  GString *out = g_string_sized_new (strlen (offer) + 64);
+
+  /* g_strsplit leaves one empty string after the final line ending: it is not a line. */
+  if (n > 0 && *lines[n - 1] == '\0')
+    n--;
+  for (guint first = 0; first < n;) {
+    guint last = first + 1;
+    while (last < n && !g_str_has_prefix (lines[last], "m="))
+      last++;
+    add_section (out, lines, first, last, eol);
+    first = last;
+  }
+  if (!g_str_has_suffix (offer, eol) && out->len >= strlen (eol))
+    g_string_truncate (out, out->len - strlen (eol));
+  return g_string_free (out, FALSE);
+}
+
 void
 bridge_ice_fragment_clear (BridgeIceFragment *fragment)
 {

@@ -69,6 +69,13 @@ typedef struct {
   GPtrArray *candidates; /* char*: "candidate:..." without "a=" */
 } BridgeIceFragment;
 
+/* (transfer full): @offer with "a=rtcp-fb:PT goog-remb" added for every VP8 payload type of its video
+ * sections that lacks it. Why: webrtcbin 1.22 cannot offer goog-remb (GstSDP's caps→SDP conversion
+ * writes only nack, nack pli, ccm fir and transport-cc), and without it the mcu never sends the REMB
+ * that says what bitrate the site's tile is worth. webrtcbin still reports every REMB it receives
+ * (rtpsession's on-feedback-rtcp), negotiated or not. Text that is not SDP comes back unchanged. */
+char *bridge_sdp_add_goog_remb (const char *offer);
+
 void bridge_ice_fragment_clear (BridgeIceFragment *fragment);
 char *bridge_ice_fragment_build (const BridgeIceFragment *fragment);
 gboolean bridge_ice_fragment_parse (const char *text, BridgeIceFragment *fragment, GError **error);

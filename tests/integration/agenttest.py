@@ -43,13 +43,15 @@ def whip_echo_available(base_url):
 class Agent:
     """Runs build/bridge-agent/bridge-agent with a private state dir and a free status port."""
 
-    def __init__(self, args, netns=None):
+    def __init__(self, args, netns=None, media_config=""):
+        """media_config: more lines for the [media] group of the agent's config."""
         self.state = tempfile.mkdtemp(prefix="agent-test-")
         self.log_path = os.path.join(self.state, "agent.log")
         conf = os.path.join(self.state, "agent.conf")
         with open(conf, "w") as f:
             # A small picture keeps the encoder light on a shared 2-core CI machine.
-            f.write(f"[agent]\nstate-dir = {self.state}\n\n[media]\nwidth = 640\nheight = 360\nframerate = 15\n")
+            f.write(f"[agent]\nstate-dir = {self.state}\n\n[media]\nwidth = 640\nheight = 360\nframerate = 15\n"
+                    + media_config)
         argv = [agent_binary(), "--config", conf, "--status-listen", "127.0.0.1:0"] + list(args)
         if netns:
             argv = ["ip", "netns", "exec", netns] + argv

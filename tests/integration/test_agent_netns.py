@@ -6,8 +6,7 @@ veth pair (this kernel has no netem: nft drops packets, tbf caps the rate):
   restart (PATCH with new ufrag/pwd), no re-join;
 - the link is cut (nft drop on the veth) for 5 s and for 40 s, then restored: the agent is back with
   media flowing within 5 s of the link returning, counted in `reconnects` and logged.
-(The 10 % loss + 400 kbit/s case is not here yet: against the echo room the receiver reports showed no
-loss under nft drops, so the agent had nothing to adapt to; see the agent's notes.)
+(The 10 % loss + 400 kbit/s case is test_agent_adapt.py, in a mix room.)
 Skips (exit 77) without root / network namespaces, or when the mcu has no WHIP echo room yet."""
 import os
 import subprocess

@@ -30,6 +30,8 @@ test_json_fields (void)
     .site_id = "abc",
     .room = "hop-huyen",
     .packets_received = G_GUINT64_CONSTANT (5000000000),
+    .video_kbps = 250, .width = 320, .height = 180, .framerate = 7, .remb_kbps = 600,
+    .adapt_reason = "loss above 10 %",
   };
   g_autofree char *text = bridge_status_to_json (&info);
   g_autoptr (JsonObject) o = parse_object (text);
@@ -44,6 +46,19 @@ test_json_fields (void)
   g_assert_cmpstr (json_object_get_string_member (o, "last_error"), ==, "HTTP 503 \"busy\"");
   g_assert_cmpint (json_object_get_int_member (o, "packets_received"), ==, G_GINT64_CONSTANT (5000000000));
   g_assert_true (json_object_get_null_member (o, "server"));
+  /* audio only: the video object says nothing is sent, and keeps the ladder's size */
+  JsonObject *video = json_object_get_object_member (o, "video");
+  g_assert_cmpint (json_object_get_int_member (video, "kbps"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (video, "width"), ==, 320);
+  g_assert_cmpint (json_object_get_int_member (video, "height"), ==, 180);
+  g_assert_cmpint (json_object_get_int_member (video, "fps"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (o, "remb_kbps"), ==, 600);
+  g_assert_cmpstr (json_object_get_string_member (o, "adapt"), ==, "loss above 10 %");
+
+  info.audio_only = FALSE;
+  g_autofree char *sending = bridge_status_to_json (&info);
+  g_autoptr (JsonObject) o2 = parse_object (sending);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (o2, "video"), "kbps"), ==, 250);
 }
 
 static void
@@ -62,6 +77,8 @@ test_json_unknowns_are_null (void)
   g_assert_true (json_object_get_null_member (o, "send_kbps"));
   g_assert_true (json_object_get_null_member (o, "last_error"));
   g_assert_false (json_object_get_boolean_member (o, "audio_only"));
+  g_assert_true (json_object_get_null_member (o, "remb_kbps"));
+  g_assert_true (json_object_get_null_member (o, "adapt"));
 }
 
 typedef struct {

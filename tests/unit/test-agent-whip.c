@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the agent's WHIP client: URL building, Location resolution, the server's JSON errors,
- * trickle-ice-sdpfrag build/parse, and join/patch/leave against a local mock WHIP server. */
+ * trickle-ice-sdpfrag build/parse, goog-remb added to webrtcbin's offer, and join/patch/leave against a local mock WHIP server. */
 #include "whip.h"
 
 #include <libsoup/soup.h>
@@ -243,6 +243,43 @@ test_against_mock (void)
   g_free (mock.last_path);
 }
 
+/* A webrtcbin 1.22 offer, shortened: goog-remb is added to the VP8 payload of the video section
+ * only, once, and the rest is kept byte for byte. */
+static void
+test_add_goog_remb (void)
+{
+  const char *offer =
+    "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE audio0 video1\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
+    "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=mid:video1\r\n";
+  g_autofree char *with = bridge_sdp_add_goog_remb (offer);
+  g_autofree char *again = bridge_sdp_add_goog_remb (with);
+  g_autofree char *expected = g_strjoin (NULL,
+    "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE audio0 video1\r\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\n",
+    "a=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+    "a=mid:video1\r\n", NULL);
+
+  g_assert_cmpstr (with, ==, expected);
+  g_assert_cmpstr (again, ==, expected);  /* already there: not added twice */
+
+  /* LF line ends and no final line end are kept; a VP8 rtpmap in an audio section is left alone. */
+  g_autofree char *lf = bridge_sdp_add_goog_remb ("m=audio 9 RTP/AVP 96\na=rtpmap:96 VP8/90000\n"
+                                                  "m=video 9 RTP/AVP 100\na=rtpmap:100 vp8/90000");
+  g_assert_cmpstr (lf, ==, "m=audio 9 RTP/AVP 96\na=rtpmap:96 VP8/90000\n"
+                           "m=video 9 RTP/AVP 100\na=rtpmap:100 vp8/90000\na=rtcp-fb:100 goog-remb");
+  /* Not SDP, or broken rtpmap lines: unchanged, no crash. */
+  const char *junk[] = { "", "\n", "hello", "m=video\na=rtpmap:\na=rtpmap:96\na=rtpmap:999 VP8/90000\n"
+                         "a=rtpmap:x VP8/1\na=rtpmap:96 H264/90000\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (junk); i++) {
+    g_autofree char *same = bridge_sdp_add_goog_remb (junk[i]);
+    g_assert_cmpstr (same, ==, junk[i]);
+  }
+  g_assert_null (bridge_sdp_add_goog_remb (NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -253,5 +290,6 @@ main (int argc, char **argv)
   g_test_add_func ("/agent/whip/fragment-round-trip", test_fragment_round_trip);
   g_test_add_func ("/agent/whip/fragment-malformed", test_fragment_malformed);
   g_test_add_func ("/agent/whip/against-mock", test_against_mock);
+  g_test_add_func ("/agent/whip/add-goog-remb", test_add_goog_remb);
   return g_test_run ();
 }
