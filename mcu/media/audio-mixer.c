@@ -96,6 +96,8 @@ struct _McuAudioMixer {
   guint64 ticks;
   guint32 ts_base;
   guint tick_us[TIMING_WINDOW];
+  guint held_us[TIMING_WINDOW];     /* server-added latency of the ticks with talkers */
+  guint64 held_ticks;
   guint selected;
   guint encodes_last, decodes_last;
   guint64 encodes_total, decodes_total;
@@ -582,6 +584,23 @@ deliver_all (McuAudioMixer *mixer, gint64 now_us)
   }
 }
 
+/* The longest any heard talker's audio waited in this tick: its jitter buffer delay + the tick. */
+static void
+record_held (McuAudioMixer *mixer, guint tick_us)
+{
+  gint64 held = -1;
+
+  for (guint k = 0; k < mixer->config.talkers; k++) {
+    const McuAudioSite *talker = mixer->slots[k].talker;
+    if (talker != NULL && talker->decoded)
+      held = MAX (held, MAX (talker->jitter.delay_us, 0));
+  }
+  if (held < 0)
+    return;
+  mixer->held_us[mixer->held_ticks % TIMING_WINDOW] = (guint) MIN (held + tick_us, (gint64) G_MAXUINT);
+  mixer->held_ticks++;
+}
+
 static gint64
 monotonic_ns (void)
 {
@@ -610,6 +629,7 @@ mcu_audio_mixer_tick (McuAudioMixer *mixer, gint64 now_us)
   mixer->encodes_total += mixer->encodes_last;
   mixer->decodes_total += mixer->decodes_last;
   mixer->tick_us[mixer->ticks % TIMING_WINDOW] = (guint) ((monotonic_ns () - start + 500) / 1000);
+  record_held (mixer, mixer->tick_us[mixer->ticks % TIMING_WINDOW]);
   mixer->ticks++;
 }
 
@@ -647,6 +667,13 @@ mcu_audio_mixer_get_stats (McuAudioMixer *mixer, McuAudioMixerStats *stats)
   stats->tick_us_p50 = sorted[n / 2];
   stats->tick_us_p99 = sorted[MIN (n - 1, n * 99 / 100)];
   stats->tick_us_max = sorted[n - 1];
+  n = (guint) MIN (mixer->held_ticks, (guint64) TIMING_WINDOW);
+  if (n == 0)
+    return;
+  memcpy (sorted, mixer->held_us, n * sizeof (guint));
+  qsort (sorted, n, sizeof (guint), compare_uints);
+  stats->held_us_p50 = sorted[n / 2];
+  stats->held_us_p99 = sorted[MIN (n - 1, n * 99 / 100)];
 }
 
 void

@@ -76,6 +76,12 @@ typedef struct {
   guint64 decodes_total;
   guint selected;           /* talkers in the mix now */
   guint loss_hint_shared;   /* percent, given to the shared encoder */
+  /* Server-added audio latency: how long the heard talkers' audio was held, from the earliest it could
+   * have arrived (the jitter buffer's delay) until the mixed packets were handed out at the end of the
+   * tick; the largest over the talkers of each tick, over the last 500 ticks that had talkers. It does
+   * not include how late the caller ran the tick (see mcu_audio_mixer_tick's @now_us). 0 = none yet. */
+  guint held_us_p50;
+  guint held_us_p99;
 } McuAudioMixerStats;
 
 typedef struct {

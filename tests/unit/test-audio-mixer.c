@@ -220,6 +220,13 @@ test_tones_mix_minus (void)
   g_assert_cmpuint (stats.tick_us_p50, >, 0);               /* four Opus encodes take time */
   g_assert_cmpuint (stats.tick_us_p99, >=, stats.tick_us_p50);
   g_assert_cmpuint (stats.tick_us_max, >=, stats.tick_us_p99);
+  /* server-added latency: packets come at the tick instants, so a frame waits at least until the next
+   * tick (target >= 10 ms), at most the starting target rounded up to a tick (40 ms: heard talkers are
+   * not skipped) plus the tick itself */
+  g_assert_cmpuint (stats.held_us_p50, >=, 20000);
+  g_assert_cmpuint (stats.held_us_p50, <=, 40000 + stats.tick_us_max);
+  g_assert_cmpuint (stats.held_us_p99, >=, stats.held_us_p50);
+  g_assert_cmpuint (stats.held_us_p99, <=, 40000 + stats.tick_us_max);
   /* one encode per tick until the talkers are through their jitter buffers (~40 ms), four after */
   g_assert_cmpuint (stats.encodes_total, <=, 150 * 4);
   g_assert_cmpuint (stats.encodes_total, >=, 150 + 3 * 145);
