@@ -271,8 +271,9 @@ test_add_goog_remb (void)
   g_assert_cmpstr (lf, ==, "m=audio 9 RTP/AVP 96\na=rtpmap:96 VP8/90000\n"
                            "m=video 9 RTP/AVP 100\na=rtpmap:100 vp8/90000\na=rtcp-fb:100 goog-remb");
   /* Not SDP, or broken rtpmap lines: unchanged, no crash. */
-  const char *junk[] = { "", "\n", "hello", "m=video\na=rtpmap:\na=rtpmap:96\na=rtpmap:999 VP8/90000\n"
-                         "a=rtpmap:x VP8/1\na=rtpmap:96 H264/90000\n" };
+  const char *broken = "m=video\na=rtpmap:\na=rtpmap:96\na=rtpmap:999 VP8/90000\na=rtpmap:x VP8/1\n"
+                       "a=rtpmap:96 H264/90000\n";
+  const char *junk[] = { "", "\n", "hello", broken };
   for (guint i = 0; i < G_N_ELEMENTS (junk); i++) {
     g_autofree char *same = bridge_sdp_add_goog_remb (junk[i]);
     g_assert_cmpstr (same, ==, junk[i]);
