@@ -105,6 +105,16 @@ send_step (GTask *task)
                                     on_response, task);
 }
 
+/* @name's object, or NULL when absent or not an object (json-glib's getter is critical on a missing
+ * member, and Janus leaves out "jsep" in keepalives and other events). */
+static JsonObject *
+object_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
 /* Advances on one response; returns FALSE with @error when the response is not what the step needs. */
 static gboolean
 handle (GTask *task, JsonObject *reply, GError **error)
@@ -113,13 +123,13 @@ handle (GTask *task, JsonObject *reply, GError **error)
   const char *kind = json_object_get_string_member_with_default (reply, "janus", "");
 
   if (g_str_equal (kind, "error")) {
-    JsonObject *e = json_object_get_object_member (reply, "error");
+    JsonObject *e = object_member (reply, "error");
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Janus: %s",
                  e ? json_object_get_string_member_with_default (e, "reason", "error") : "error");
     return FALSE;
   }
   if (join->step == STEP_CREATE || join->step == STEP_ATTACH) {
-    JsonObject *data = json_object_get_object_member (reply, "data");
+    JsonObject *data = object_member (reply, "data");
     if (!g_str_equal (kind, "success") || data == NULL || !json_object_has_member (data, "id")) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Janus: unexpected reply to %s",
                    join->step == STEP_CREATE ? "create" : "attach");
@@ -137,7 +147,7 @@ handle (GTask *task, JsonObject *reply, GError **error)
     join->step = STEP_POLL;
     return TRUE;   /* "ack"; the answer comes as an event */
   }
-  JsonObject *jsep = json_object_get_object_member (reply, "jsep");
+  JsonObject *jsep = object_member (reply, "jsep");
   if (g_str_equal (kind, "event") && jsep != NULL && json_object_has_member (jsep, "sdp")) {
     join->answered = TRUE;
     g_task_return_pointer (task, g_strdup (json_object_get_string_member (jsep, "sdp")), g_free);
