@@ -228,12 +228,16 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
            simulated ? "sim " : "real", mcu_video_layout_name (layout), n_sites, cpu / wall, (s1.decoded_frames - s0.decoded_frames) / wall,
            s1.decoders_open, s1.ticks - s0.ticks, s1.tick_p50_us / 1000.0, s1.tick_p99_us / 1000.0,
            s1.queue_dropped, s1.keyframe_requests);
-  for (guint t = 0; t < s1.n_tiers; t++)
+  for (guint t = 0; t < s1.n_tiers; t++) {
+    /* after the configured sizes come the ladder's thumbnail and still tiers */
+    const McuVideoTierConfig *size = t < config.n_tiers ? &config.tiers[t]
+                                     : t == config.n_tiers ? &config.thumbnail : &config.still;
     g_print ("    tier %u %4dx%-4d encodes %.1f/s (%" G_GUINT64_FORMAT " key)  %.0f kbit/s  compose+encode p50/p99 %.1f/%.1f ms (cpu %.1f/%.1f)\n",
-             t, config.tiers[t].width, config.tiers[t].height, (s1.tiers[t].frames - s0.tiers[t].frames) / wall,
+             t, size->width, size->height, (s1.tiers[t].frames - s0.tiers[t].frames) / wall,
              s1.tiers[t].keyframes, (s1.tiers[t].bytes - s0.tiers[t].bytes) * 8 / wall / 1000,
              s1.tiers[t].time_p50_us / 1000.0, s1.tiers[t].time_p99_us / 1000.0,
              s1.tiers[t].cpu_p50_us / 1000.0, s1.tiers[t].cpu_p99_us / 1000.0);
+  }
   mcu_video_mixer_free (b->mixer);
   if (png)
     write_png (b, png);
