@@ -19,6 +19,11 @@
                             * of a second's few packets, and retransmissions arriving late count as
                             * received: single reports swing wildly on a lossy link) */
 #define MIN_RATE_BPS 32000 /* below this we send too little to judge a delivered rate */
+#define REPORT_GAPS 8      /* the receiver's report interval: the mean of its last gaps between reports */
+#define REPORT_LEARN_S 20  /* ... once reports were watched this long (an RTP stack's first reports come
+                            * quicker than its steady pace); until then RFC 3550's 5 s at least */
+#define RFC_INTERVAL_S 5.0
+#define STALE_INTERVALS 2.5 /* reports missing for this many of its own intervals: stale */
 
 struct _McuLadder {
   McuLadderConfig config;
@@ -32,6 +37,12 @@ struct _McuLadder {
   gboolean probing;         /* moved up, the probe period is not over */
   guint up_wait;
   /* stale reports */
+  double report_gaps[REPORT_GAPS];  /* seconds between reports, outside stale runs */
+  guint report_spans[REPORT_GAPS];  /* seconds from one second with reports to the next */
+  guint report_pos, report_seen;
+  guint since_report;       /* samples since the last one with a report */
+  guint report_watched;     /* samples outside stale runs */
+  double stale_after_s;     /* now: stale_s or STALE_INTERVALS of the receiver's own report interval */
   gboolean stale;
   guint64 stale_since;
   guint rung_before_stale;
@@ -70,6 +81,7 @@ mcu_ladder_new (const McuLadderConfig *config, guint n_rungs, guint start_rung)
   ladder->up_wait = ladder->config.up_clean_s;
   ladder->srtt = -1;
   ladder->sloss = -1;
+  ladder->stale_after_s = MAX (config->stale_s, STALE_INTERVALS * RFC_INTERVAL_S);
   return ladder;
 }
 
@@ -156,6 +168,56 @@ move_up (McuLadder *ladder, guint rung)
   ladder->probing = TRUE;
 }
 
+static void
+forget_cut (McuLadder *ladder)
+{
+  ladder->judge_from = ladder->now + ladder->config.after_outage_s;
+  ladder->bad_run = ladder->clean_run = 0;
+  ladder->sloss = -1;
+}
+
+/* Chromium reports every second or faster, an RTP stack with RFC 3550 timing every 5 s or so: the
+ * receiver's own interval (learnt outside stale runs) sets when its silence counts as stale. */
+static void
+learn_report_interval (McuLadder *ladder, guint reports)
+{
+  double sum = 0, longest = 0;
+
+  ladder->since_report++;
+  ladder->report_watched = MIN (ladder->report_watched + 1, REPORT_LEARN_S);
+  if (reports == 0)
+    return;
+  /* A silence far longer than the receiver's habit that was not (yet) judged stale was a cut all the
+   * same: its first reports count the cut's loss, do not judge them. */
+  guint habit = 0;
+  for (guint i = 0; i < ladder->report_seen; i++)
+    habit = MAX (habit, ladder->report_spans[i]);
+  if (ladder->report_seen >= 2 && ladder->since_report >= MAX (ladder->config.outage_s, 2.0 * habit))
+    forget_cut (ladder);
+  /* A second with n reports after k silent ones: n gaps of (k + 1) / n seconds, taken as one mean. */
+  ladder->report_gaps[ladder->report_pos] = (double) ladder->since_report / reports;
+  ladder->report_spans[ladder->report_pos] = ladder->since_report;
+  ladder->report_pos = (ladder->report_pos + 1) % REPORT_GAPS;
+  ladder->report_seen = MIN (ladder->report_seen + 1, REPORT_GAPS);
+  ladder->since_report = 0;
+  for (guint i = 0; i < ladder->report_seen; i++) {
+    sum += ladder->report_gaps[i];
+    longest = MAX (longest, ladder->report_spans[i]);
+  }
+  /* RTCP timing is randomised (RFC 3550: 0.5 to 1.5 of the interval) and some stacks send in bursts:
+   * the longest recent gap counts too. */
+  double interval = MAX (sum / ladder->report_seen, longest * 0.6);
+  if (ladder->report_watched < REPORT_LEARN_S)
+    interval = MAX (interval, RFC_INTERVAL_S);
+  ladder->stale_after_s = MAX (ladder->config.stale_s, STALE_INTERVALS * MIN (interval, RFC_INTERVAL_S * 2));
+}
+
+double
+mcu_ladder_get_stale_after (const McuLadder *ladder)
+{
+  return ladder->stale_after_s;
+}
+
 /* Reports stopped while we send: down one rung per hold; back from a long run: the rung before it. */
 static McuLadderMove
 step_stale (McuLadder *ladder, gboolean stale)
@@ -171,12 +233,11 @@ step_stale (McuLadder *ladder, gboolean stale)
     move_down (ladder, ladder->n_rungs - 1);
     return MCU_LADDER_DOWN_STALE;
   }
-  /* Reports are back. The stale run began stale_s before it was noticed. */
+  /* Reports are back. The stale run began stale_after_s before it was noticed. */
   ladder->stale = FALSE;
-  if ((double) (ladder->now - ladder->stale_since) + ladder->config.stale_s < ladder->config.outage_s)
+  if ((double) (ladder->now - ladder->stale_since) + ladder->stale_after_s < ladder->config.outage_s)
     return MCU_LADDER_HOLD;
-  ladder->judge_from = ladder->now + ladder->config.after_outage_s;
-  ladder->bad_run = ladder->clean_run = 0;
+  forget_cut (ladder);
   ladder->down_allowed_at = 0;
   ladder->probing = FALSE;
   if (ladder->rung_before_stale >= ladder->rung)
@@ -242,9 +303,13 @@ mcu_ladder_step (McuLadder *ladder, const McuLadderSample *sample)
 {
   double age = known (sample->report_age_s);
   gboolean sending = known (sample->sent_bps) > 0;
-  gboolean stale = sending && age > ladder->config.stale_s;
+  gboolean stale = sending && age > ladder->stale_after_s;
 
   ladder->now++;
+  if (!stale && !ladder->stale)
+    learn_report_interval (ladder, sample->reports);
+  else
+    ladder->since_report = 0;   /* the gap that ends a cut is the cut, not the receiver's habit */
   if (stale || ladder->stale)
     return step_stale (ladder, stale);
   if (ladder->now < ladder->judge_from)

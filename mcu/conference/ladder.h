@@ -12,7 +12,9 @@
  * rung down, then no further move for down_hold_s (the queue must drain and the reports catch up: loss
  * reports of that time, which describe the rung just left, are not counted).
  * Random loss alone stops at the last video rung: only loss above loss_audio_only, queueing or stale
- * reports reach audio only. Stale reports (none for stale_s while we send) move down one rung every
+ * reports reach audio only. Stale reports (none for stale_s, or for 2.5 of the receiver's own report
+ * intervals when it reports less often — an RFC 3550 stack every 5 s, Chromium every second or faster —
+ * its last 8 gaps between reports, at least 5 s during its first 20 s) move down one rung every
  * down_hold_s; when reports come back after a run of at least outage_s it was a cut, not the link's
  * capacity: the site goes back to the rung it had before and the first after_outage_s samples (whose
  * loss counts the cut) are not judged.
@@ -51,6 +53,7 @@ typedef struct {
   double sent_bps;         /* what we sent the site over the last second (all media) */
   double delivered_bps;    /* what it says it received over the same second; < 0 unknown */
   double report_age_s;     /* seconds since its last receiver report (any RTCP); < 0 none yet */
+  guint reports;           /* RTCP datagrams from it during this second */
 } McuLadderSample;
 
 typedef enum {
@@ -84,6 +87,8 @@ guint mcu_ladder_get_n_rungs (const McuLadder *ladder);
 double mcu_ladder_get_baseline_rtt (const McuLadder *ladder);
 double mcu_ladder_get_smoothed_rtt (const McuLadder *ladder);
 double mcu_ladder_get_smoothed_loss (const McuLadder *ladder);
+/* Seconds without a report, while we send, after which the receiver counts as stale. */
+double mcu_ladder_get_stale_after (const McuLadder *ladder);
 /* "hold", "down-loss", ... (transfer none). */
 const char *mcu_ladder_move_name (McuLadderMove move);
 

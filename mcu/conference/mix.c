@@ -437,6 +437,7 @@ ladder_sample (MixSite *site, const McuSessionStats *stats, gint64 now_us)
   };
 
   if (stats->rtp.rtcp_received != site->rtcp_received) {
+    sample.reports = (guint) MIN (stats->rtp.rtcp_received - site->rtcp_received, G_MAXUINT);
     site->rtcp_received = stats->rtp.rtcp_received;
     site->last_rtcp_us = now_us;
   }

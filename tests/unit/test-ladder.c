@@ -13,7 +13,7 @@ static McuLadderSample
 clean_sample (void)
 {
   return (McuLadderSample) { .loss = 0.0, .rtt_ms = 100, .sent_bps = 500000, .delivered_bps = -1,
-                             .report_age_s = 0.5 };
+                             .report_age_s = 0.1, .reports = 10 };   /* Chromium: TWCC feedback and RRs */
 }
 
 static McuLadder *
@@ -223,7 +223,7 @@ test_up_with_hysteresis (void)
   g_assert_cmpuint (n, <=, 28);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
   /* that probe holds past the probe period: the wait is back to 10 s */
-  feed (ladder, &(McuLadderSample) { .loss = 0, .rtt_ms = 100, .sent_bps = 500000, .report_age_s = 0.1,
+  feed (ladder, &(McuLadderSample) { .loss = 0, .rtt_ms = 100, .sent_bps = 500000, .report_age_s = 0.1, .reports = 10,
                                      .delivered_bps = -1 }, 20);
   lossy_until_down (ladder, 0.2);
   n = clean_until_move (ladder, 100);
@@ -244,8 +244,10 @@ test_stale_then_cut_restores (void)
   g_autoptr (McuLadder) ladder = new_ladder (0);
   McuLadderSample s = clean_sample ();
 
-  feed (ladder, &s, 5);
+  feed (ladder, &s, 20);   /* long enough to learn that it reports ten times a second */
+  g_assert_cmpfloat_with_epsilon (mcu_ladder_get_stale_after (ladder), 2.0, 1e-9);
   /* the link is cut: no reports while we keep sending */
+  s.reports = 0;
   for (guint i = 1; i <= 10; i++) {
     s.report_age_s = i;
     mcu_ladder_step (ladder, &s);
@@ -253,6 +255,7 @@ test_stale_then_cut_restores (void)
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, AUDIO_ONLY);
   /* back: the rung it had, and the first reports (their loss counts the cut) are not judged */
   s.report_age_s = 0.2;
+  s.reports = 10;
   s.loss = 0.9;
   g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_UP_AFTER_OUTAGE);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
@@ -269,19 +272,78 @@ test_short_stale_stays_down (void)
   g_autoptr (McuLadder) ladder = new_ladder (0);
   McuLadderSample s = clean_sample ();
 
-  feed (ladder, &s, 3);
+  feed (ladder, &s, 20);
   s.report_age_s = 2.5;   /* reports lost on a congested link */
+  s.reports = 0;
   g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_DOWN_STALE);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
   s.report_age_s = 0.3;
+  s.reports = 3;
   g_assert_cmpint (mcu_ladder_step (ladder, &s), ==, MCU_LADDER_HOLD);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
   /* nothing sent: an old report is not stale */
   g_autoptr (McuLadder) idle = new_ladder (0);
   s.sent_bps = 0;
   s.report_age_s = 30;
+  s.reports = 0;
   feed (idle, &s, 10);
   g_assert_cmpuint (mcu_ladder_get_rung (idle), ==, 0);
+}
+
+/* An RTP stack with RFC 3550 timing (webrtcbin, the agent) reports every 5 s: its silence between
+ * reports is not stale, a long one is; before its interval is learnt 5 s is assumed. */
+static void
+test_slow_reporter (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  for (guint i = 0; i < 60; i++) {
+    s.reports = i % 5 == 0;
+    s.report_age_s = i % 5;
+    mcu_ladder_step (ladder, &s);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  g_assert_cmpfloat_with_epsilon (mcu_ladder_get_stale_after (ladder), 12.5, 1e-9);
+  s.reports = 0;
+  for (guint i = 1; i <= 16; i++) {
+    s.report_age_s = i;
+    mcu_ladder_step (ladder, &s);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), >=, 1);
+  /* reports in bursts (two close together, then 5 s of silence): the long gap sets the pace */
+  g_autoptr (McuLadder) bursty = new_ladder (0);
+  static const guint pattern[6] = { 2, 0, 0, 0, 0, 0 };
+  for (guint i = 0; i < 60; i++) {
+    s.reports = pattern[i % 6];
+    s.report_age_s = i % 6;
+    mcu_ladder_step (bursty, &s);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (bursty), ==, 0);
+  g_assert_cmpfloat (mcu_ladder_get_stale_after (bursty), >=, 6 * 0.6 * 2.5 - 1e-9);
+  /* a cut early in the call (not yet stale: still learning) is still a cut: the loss its first reports
+   * count does not move the site down */
+  g_autoptr (McuLadder) early = new_ladder (0);
+  McuLadderSample c = clean_sample ();
+  feed (early, &c, 6);
+  c.reports = 0;
+  for (guint i = 1; i <= 10; i++) {
+    c.report_age_s = i;
+    mcu_ladder_step (early, &c);
+  }
+  g_assert_cmpuint (mcu_ladder_get_rung (early), ==, 0);
+  c.reports = 10;
+  c.report_age_s = 0.1;
+  c.loss = 0.6;
+  feed (early, &c, 1);
+  c.loss = 0;
+  feed (early, &c, 8);
+  g_assert_cmpuint (mcu_ladder_get_rung (early), ==, 0);
+  /* a new receiver: 3 s without a report in its first seconds is not stale yet */
+  g_autoptr (McuLadder) fresh = new_ladder (0);
+  s.report_age_s = 3;
+  feed (fresh, &s, 3);
+  g_assert_cmpuint (mcu_ladder_get_rung (fresh), ==, 0);
 }
 
 static void
@@ -313,6 +375,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ladder/up/hysteresis", test_up_with_hysteresis);
   g_test_add_func ("/ladder/stale/cut-restores", test_stale_then_cut_restores);
   g_test_add_func ("/ladder/stale/short-stays-down", test_short_stale_stays_down);
+  g_test_add_func ("/ladder/stale/slow-reporter", test_slow_reporter);
   g_test_add_func ("/ladder/unknown-inputs", test_unknown_inputs);
   return g_test_run ();
 }
