@@ -151,7 +151,7 @@ function buildHistoryView() {
   const style = document.createElement('style');
   style.textContent = '.spark { vertical-align: middle; } .spark path { fill: none; stroke: var(--accent); ' +
     'stroke-width: 1.5; } #history { flex: 1; } #history .last { margin-left: .4em; font-variant-numeric: tabular-nums; } ' +
-    '#grid[hidden] { display: none; }';   /* .grid's display: grid would show it under the history */
+    'body.history-view #grid { display: none; }';   /* .grid's display: grid outranks [hidden] */
   document.head.appendChild(style);
   const tab = document.createElement('button');
   tab.id = 'view-history';
@@ -174,6 +174,7 @@ function buildHistoryView() {
   tab.onclick = () => {
     state.view = 'history';
     section.hidden = false;
+    document.body.classList.add('history-view');
     for (const id of ['#view-grid', '#view-roll']) document.querySelector(id).classList.remove('active');
     tab.classList.add('active');
     render();
@@ -182,6 +183,7 @@ function buildHistoryView() {
   // The console's own tabs and language button re-render: follow them.
   document.addEventListener('roster', () => {
     section.hidden = state.view !== 'history';
+    document.body.classList.toggle('history-view', state.view === 'history');
     tab.classList.toggle('active', state.view === 'history');
     labels();
   });
