@@ -46,6 +46,7 @@ struct _BridgeAgent {
   /* watchdog */
   BridgeMediaCounters seen;
   gint64 last_in, last_out;
+  gint64 last_video_out; /* µs: our video last seen leaving (or when it was last not expected to) */
   gint64 join_started;   /* µs of the last increase in this session; 0 = none yet */
   BridgeLinkStats stats;
   gboolean muted, hand_raised;
@@ -231,6 +232,27 @@ apply_step (BridgeAgent *agent, BridgeStep step)
 
 /* ---- watchdog and stats ---- */
 
+/* Connected and not audio only, our video must be leaving: a send branch that stalled inside the
+ * pipeline (seen once in a few joins on a loaded machine: audio flowed, video never did) is mended
+ * by a fresh session, not by an ICE restart. */
+static gboolean
+video_send_stalled (BridgeAgent *agent, const BridgeMediaCounters *c, gint64 now)
+{
+  if (c->video_packets_out != agent->seen.video_packets_out
+      || bridge_reconnect_get_state (agent->machine) != BRIDGE_STATE_CONNECTED
+      || bridge_adapt_get (agent->adapt).audio_only || agent->last_video_out == 0) {
+    agent->last_video_out = now;
+    return FALSE;
+  }
+  if (now - agent->last_video_out < agent->media_timeout_us)
+    return FALSE;
+  g_autofree char *why = g_strdup_printf ("no video left for the mcu for %.0f s (the send branch stalled)",
+                                          (double) (now - agent->last_video_out) / G_USEC_PER_SEC);
+  agent->last_video_out = 0;
+  feed (agent, BRIDGE_EVENT_SEND_STALLED, why);
+  return TRUE;
+}
+
 static gboolean
 on_watchdog (gpointer user_data)
 {
@@ -245,6 +267,8 @@ on_watchdog (gpointer user_data)
     agent->last_in = now;
   if (now_c.packets_sent != agent->seen.packets_sent)
     agent->last_out = now;
+  if (video_send_stalled (agent, &now_c, now))
+    return G_SOURCE_CONTINUE;  /* re-joining: join() took fresh counters */
   agent->seen = now_c;
   gboolean in_ok = agent->last_in != 0 && now - agent->last_in < agent->media_timeout_us;
   gboolean out_ok = agent->last_out != 0 && now - agent->last_out < agent->media_timeout_us;

@@ -11,6 +11,8 @@
 
 typedef struct _BridgeSession BridgeSession;
 
+#define BRIDGE_VIDEO_PT 96  /* rtpvp8pay's payload type, kept by the mcu's answer */
+
 struct _BridgeMedia {
   BridgeMediaConfig config;     /* strings owned below */
   char *source, *video_device, *audio_device, *audio_file;
@@ -34,15 +36,16 @@ struct _BridgeMedia {
   gint rtt_ms;                  /* (atomic) last RTT to the mcu (0 unknown): resends wait this long */
   BridgeRtxBudget rtx_budget;   /* the sending thread's bucket (one session at a time) */
   guint rtx_dropped;            /* (atomic) resends past the budget */
-  guint64 totals[5];
-  guint last_raw[5];
-  guint64 last_bytes_sent;
+  guint video_packets_out;      /* (atomic) our video RTP leaving webrtcbin's rtprtxsend (not resends) */
+  guint bytes_sent;             /* (atomic, wrapping) RTP bytes handed to webrtcbin, and resends let through */
+  guint last_bytes_sent;        /* for the send rate, with last_stats_time */
+  guint64 totals[6];
+  guint last_raw[6];
   gboolean have_last_rb;        /* the mcu's last report block counts (session.c report_loss) */
   guint64 last_rb_ext_seq;
   gint64 last_rb_lost;
   double last_loss;             /* < 0 unknown */
   gint64 last_stats_time;
-  double last_stats_ms;         /* webrtcbin's timestamp of the last stats */
   gboolean audio_only;
   guint applied_kbps;           /* last values given to the encoders */
   guint applied_width, applied_height, applied_framerate;  /* the ladder step in vcaps */

@@ -123,7 +123,7 @@ describe (const BridgeMedia *media, GError **error)
     "valve name=vvalve ! vp8enc name=venc deadline=1 cpu-used=8 end-usage=cbr "
     "target-bitrate=%u error-resilient=default+partitions keyframe-max-dist=3000 lag-in-frames=0 threads=2 "
     "buffer-size=1000 buffer-initial-size=500 buffer-optimal-size=600 undershoot=95 max-quantizer=56 "
-    "dropframe-threshold=30 resize-allowed=true ! rtpvp8pay pt=96 mtu=1200 picture-id-mode=15-bit ! "
+    "dropframe-threshold=30 resize-allowed=true ! rtpvp8pay pt=%u mtu=1200 picture-id-mode=15-bit ! "
     "tee name=vtee allow-not-linked=true "
     "%s ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1,format=S16LE ! "
     "webrtcdsp name=dsp probe=echoprobe echo-cancel=%s noise-suppression=%s gain-control=%s ! "
@@ -133,7 +133,7 @@ describe (const BridgeMedia *media, GError **error)
     "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,channels=2,format=S16LE ! "
     "audiomixer name=amix min-upstream-latency=400000000 ! audioconvert ! audioresample ! "
     "webrtcechoprobe name=echoprobe ! %s",
-    files, vsrc, c->width, c->height, vcaps, c->video_kbps * 1000, asrc,
+    files, vsrc, c->width, c->height, vcaps, c->video_kbps * 1000, BRIDGE_VIDEO_PT, asrc,
     c->echo_cancel ? "true" : "false", c->noise_suppression ? "true" : "false",
     c->gain_control ? "true" : "false", c->audio_kbps * 1000, asink);
 }
@@ -274,12 +274,13 @@ bridge_media_free (BridgeMedia *media)
 void
 bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
 {
-  guint raw[5] = {
+  guint raw[6] = {
     (guint) g_atomic_int_get ((gint *) &media->packets_received),
     (guint) g_atomic_int_get ((gint *) &media->packets_sent),
     (guint) g_atomic_int_get ((gint *) &media->frames_received),
     (guint) g_atomic_int_get ((gint *) &media->audio_buffers_received),
     (guint) g_atomic_int_get ((gint *) &media->rtx_dropped),
+    (guint) g_atomic_int_get ((gint *) &media->video_packets_out),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (raw); i++) {
@@ -291,6 +292,7 @@ bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
   counters->frames_received = media->totals[2];
   counters->audio_buffers_received = media->totals[3];
   counters->rtx_dropped = media->totals[4];
+  counters->video_packets_out = media->totals[5];
 }
 
 void

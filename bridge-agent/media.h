@@ -58,6 +58,7 @@ typedef struct {
   guint64 frames_received;         /* decoded video frames */
   guint64 audio_buffers_received;  /* decoded audio buffers */
   guint64 rtx_dropped;             /* resends past the retransmission budget (see adapt.h) */
+  guint64 video_packets_out;       /* video RTP on its way out of webrtcbin (the send watchdog) */
 } BridgeMediaCounters;
 
 typedef struct {

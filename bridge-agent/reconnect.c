@@ -230,6 +230,12 @@ bridge_reconnect_handle (BridgeReconnect *machine, BridgeEvent event, const char
       note_error (machine, detail);
       return start_join (machine, BRIDGE_STATE_REJOINING, BRIDGE_ACTION_TEARDOWN,
                          g_strdup_printf ("ICE restart failed: %s", machine->last_error), now);
+    case BRIDGE_EVENT_SEND_STALLED:
+      /* An ICE restart cannot mend our own pipeline: a fresh session can. */
+      if (from != BRIDGE_STATE_CONNECTED)
+        break;
+      note_error (machine, detail);
+      return start_join (machine, BRIDGE_STATE_REJOINING, BRIDGE_ACTION_TEARDOWN, g_strdup (machine->last_error), now);
     case BRIDGE_EVENT_STOP:
       if (from == BRIDGE_STATE_STOPPED)
         break;

@@ -39,6 +39,7 @@ typedef enum {
   BRIDGE_EVENT_ICE_FAILED,        /* ICE or DTLS failed, or the pipeline errored */
   BRIDGE_EVENT_RESTART_ANSWERED,  /* PATCH 200 answered and the server's fragment applied */
   BRIDGE_EVENT_RESTART_FAILED,    /* PATCH failed or ICE restart is not possible */
+  BRIDGE_EVENT_SEND_STALLED,      /* our own sending stopped (a local fault, not the link): re-join now */
   BRIDGE_EVENT_STOP,              /* the agent is shutting down */
 } BridgeEvent;
 

@@ -77,8 +77,6 @@ typedef struct {
   PostKind kind;
   char *text;
   BridgeLinkStats stats;
-  guint64 bytes_sent;
-  double stats_ms;         /* when webrtcbin took the stats (its own clock, ms); 0 unknown */
   gboolean have_rb;        /* the mcu's report blocks (see report_loss) */
   guint64 rb_ext_seq;
   gint64 rb_lost;
@@ -237,6 +235,18 @@ recv_bin_for (BridgeSession *session, const char *media_kind, GstElement **count
   return bin;
 }
 
+/* Streaming threads: RTP bytes handed to webrtcbin (for the send rate). */
+static GstPadProbeReturn
+count_bytes (GstPad *pad, GstPadProbeInfo *info, gpointer counter)
+{
+  gsize size = info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST
+    ? gst_buffer_list_calculate_size (GST_PAD_PROBE_INFO_BUFFER_LIST (info))
+    : gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  g_atomic_int_add ((gint *) counter, (gint) size);
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 add_count_probe (GstPad *pad, guint *counter)
 {
@@ -341,8 +351,9 @@ watch_remb (BridgeSession *session)
 
 /* ---- retransmission budget (see adapt.h) ---- */
 
-/* The sending thread, for every packet of the session after webrtcbin's rtprtxsend: resends past the
- * budget are dropped and counted. No allocation, no logging. */
+/* The sending thread, for every packet of the session after webrtcbin's rtprtxsend: video packets are
+ * counted (the agent's send watchdog), resends past the budget are dropped and counted. No allocation,
+ * no logging. */
 static GstPadProbeReturn
 budget_resends (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -351,9 +362,12 @@ budget_resends (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   gint rtx_pt = g_atomic_int_get (&media->rtx_pt);
 
-  if (rtx_pt < 0 || !gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+  if (!gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
     return GST_PAD_PROBE_OK;
-  gboolean resend = gst_rtp_buffer_get_payload_type (&rtp) == rtx_pt && gst_rtp_buffer_get_payload_len (&rtp) >= 2;
+  guint pt = gst_rtp_buffer_get_payload_type (&rtp);
+  if (pt == BRIDGE_VIDEO_PT)
+    g_atomic_int_inc ((gint *) &media->video_packets_out);
+  gboolean resend = rtx_pt >= 0 && pt == (guint) rtx_pt && gst_rtp_buffer_get_payload_len (&rtp) >= 2;
   guint16 seq = 0;
   if (resend) {  /* RFC 4588: the payload starts with the original sequence number */
     const guint8 *payload = gst_rtp_buffer_get_payload (&rtp);
@@ -362,11 +376,14 @@ budget_resends (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   gst_rtp_buffer_unmap (&rtp);
   if (!resend)
     return GST_PAD_PROBE_OK;
+  gsize size = gst_buffer_get_size (buffer);
   gint64 repeat_us = CLAMP ((gint64) g_atomic_int_get (&media->rtt_ms), 50, 500) * 1000;
-  if (bridge_rtx_budget_take (&media->rtx_budget, seq, (guint) gst_buffer_get_size (buffer),
+  if (bridge_rtx_budget_take (&media->rtx_budget, seq, (guint) size,
                               (guint) g_atomic_int_get ((gint *) &media->rtx_budget_kbps), repeat_us,
-                              g_get_monotonic_time ()) == BRIDGE_RTX_SEND)
+                              g_get_monotonic_time ()) == BRIDGE_RTX_SEND) {
+    g_atomic_int_add ((gint *) &media->bytes_sent, (gint) size);
     return GST_PAD_PROBE_OK;
+  }
   g_atomic_int_inc ((gint *) &media->rtx_dropped);
   return GST_PAD_PROBE_DROP;
 }
@@ -456,6 +473,8 @@ link_tee (BridgeSession *session, GstElement *tee, const char *caps_text, guint 
   g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
   g_autoptr (GstPad) queue_src = gst_element_get_static_pad (queue, "src");
   add_count_probe (sink, &session->media->packets_sent);
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, count_bytes,
+                     &session->media->bytes_sent, NULL);
   if (gst_pad_link (queue_src, sink) != GST_PAD_LINK_OK || !gst_element_sync_state_with_parent (queue)) {
     g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "cannot link the capture to webrtcbin");
     return FALSE;
@@ -602,11 +621,10 @@ bridge_media_session_stop (BridgeMedia *media)
     gst_clear_object (&session->webrtc);
   }
   g_atomic_int_set ((gint *) &media->remb_kbps, 0);
-  media->last_bytes_sent = 0;
+  media->last_bytes_sent = (guint) g_atomic_int_get ((gint *) &media->bytes_sent);
   media->have_last_rb = FALSE;
   media->last_loss = -1;
   media->last_stats_time = 0;
-  media->last_stats_ms = 0;
   session->media = NULL;
   session_unref (session);
 }
@@ -788,8 +806,6 @@ bridge_media_apply_remote_fragment (BridgeMedia *media, const BridgeIceFragment 
 
 typedef struct {
   BridgeLinkStats stats;
-  guint64 bytes_sent;
-  double stats_ms;
   gboolean have_rb;
   guint64 rb_ext_seq;   /* the mcu's receiver reports: highest sequence number seen, summed */
   gint64 rb_lost;       /* and cumulative loss (the link's: RTX-repaired packets count as lost) */
@@ -824,7 +840,6 @@ sum_stat (GQuark field, const GValue *value, gpointer user_data)
   StatsSum *sum = user_data;
   GstWebRTCStatsType type = 0;
   double d = 0;
-  guint64 bytes = 0;
 
   if (!GST_VALUE_HOLDS_STRUCTURE (value))
     return TRUE;
@@ -837,11 +852,6 @@ sum_stat (GQuark field, const GValue *value, gpointer user_data)
     if (gst_structure_get_double (s, "round-trip-time", &d) && d > 0)
       sum->stats.rtt_ms = MAX (sum->stats.rtt_ms, d * 1000.0);
     sum_report_block (sum, s);
-  } else if (type == GST_WEBRTC_STATS_OUTBOUND_RTP) {
-    if (gst_structure_get_double (s, "timestamp", &d))
-      sum->stats_ms = MAX (sum->stats_ms, d);
-    if (gst_structure_get_uint64 (s, "bytes-sent", &bytes))
-      sum->bytes_sent += bytes;
   }
   return TRUE;
 }
@@ -856,8 +866,6 @@ on_stats (GstPromise *promise, gpointer user_data)
   if (reply != NULL)
     gst_structure_foreach (reply, sum_stat, &sum);
   post->stats = sum.stats;
-  post->bytes_sent = sum.bytes_sent;
-  post->stats_ms = sum.stats_ms;
   post->have_rb = sum.have_rb;
   post->rb_ext_seq = sum.rb_ext_seq;
   post->rb_lost = sum.rb_lost;
@@ -888,24 +896,23 @@ report_loss (BridgeMedia *media, const Post *post)
   return loss;
 }
 
-/* The send rate over the interval the stats themselves cover: their replies can reach the main loop
- * late and bunched on a loaded machine, and the delivery times then made rates of 4× the real one. */
+/* The send rate from our own byte counters (what enters webrtcbin, and the resends the budget lets
+ * through), read here on the main loop: webrtcbin's outbound stats once lost the video stream's entry,
+ * and their replies reach the main loop late and bunched on a loaded machine. */
 static void
 deliver_stats (BridgeMedia *media, Post *post)
 {
   gint64 now = g_get_monotonic_time ();
-  double span_us = (double) (now - media->last_stats_time);
+  guint bytes = (guint) g_atomic_int_get ((gint *) &media->bytes_sent);
 
-  if (post->stats_ms > 0 && media->last_stats_ms > 0)
-    span_us = (post->stats_ms - media->last_stats_ms) * 1000.0;
-  if (media->last_stats_time != 0 && span_us > 100000 && post->bytes_sent >= media->last_bytes_sent)
-    post->stats.send_kbps = (double) (post->bytes_sent - media->last_bytes_sent) * 8.0 * 1000.0 / span_us;
+  if (media->last_stats_time != 0 && now - media->last_stats_time > 100000)
+    post->stats.send_kbps = (double) (guint) (bytes - media->last_bytes_sent) * 8.0 * 1000.0
+                            / (double) (now - media->last_stats_time);
   post->stats.loss = report_loss (media, post);
   if (post->stats.rtt_ms >= 0)
     g_atomic_int_set (&media->rtt_ms, (gint) post->stats.rtt_ms);
-  media->last_bytes_sent = post->bytes_sent;
+  media->last_bytes_sent = bytes;
   media->last_stats_time = now;
-  media->last_stats_ms = post->stats_ms;
   post->stats.remb_kbps = (guint) g_atomic_int_get ((gint *) &media->remb_kbps);
   post->callback (&post->stats, post->user_data);
 }

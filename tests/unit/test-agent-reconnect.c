@@ -75,6 +75,28 @@ test_ice_restart_recovers (void)
   g_assert_cmpuint (bridge_reconnect_get_reconnects (m), ==, 1);
 }
 
+/* Our own sending stalled (the link is fine): a fresh session at once, no ICE restart; ignored in any
+ * other state (a join in progress has its own timeout). */
+static void
+test_send_stalled_rejoins (void)
+{
+  gint64 now;
+  g_autoptr (BridgeReconnect) m = connected_machine (&now);
+  BridgeStep st = bridge_reconnect_handle (m, BRIDGE_EVENT_SEND_STALLED, "no video sent for 3 s", now);
+
+  g_assert_cmpint (st.state, ==, BRIDGE_STATE_REJOINING);
+  g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_TEARDOWN | BRIDGE_ACTION_JOIN);
+  g_assert_cmpstr (st.reason, ==, "no video sent for 3 s");
+  g_assert_cmpstr (bridge_reconnect_get_last_error (m), ==, "no video sent for 3 s");
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_SEND_STALLED, "again", now + S);
+  g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_NONE);
+  g_assert_false (st.state_changed);
+  bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, now + 2 * S);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_MEDIA_FLOWING, NULL, now + 3 * S);
+  g_assert_cmpint (st.state, ==, BRIDGE_STATE_CONNECTED);
+  g_assert_cmpuint (bridge_reconnect_get_reconnects (m), ==, 1);
+}
+
 static void
 test_restart_refused_rejoins_at_once (void)
 {
@@ -271,6 +293,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/agent/reconnect/first-join", test_first_join);
   g_test_add_func ("/agent/reconnect/ice-restart-recovers", test_ice_restart_recovers);
+  g_test_add_func ("/agent/reconnect/send-stalled-rejoins", test_send_stalled_rejoins);
   g_test_add_func ("/agent/reconnect/restart-refused-rejoins", test_restart_refused_rejoins_at_once);
   g_test_add_func ("/agent/reconnect/restart-timeout-rejoins", test_restart_timeout_rejoins);
   g_test_add_func ("/agent/reconnect/rejoin-forever", test_rejoin_forever_with_backoff);
