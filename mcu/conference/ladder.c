@@ -63,7 +63,7 @@ mcu_ladder_config_init (McuLadderConfig *c)
     .rtt_rise_ms = 150, .rtt_rise_ratio = 0.3, .rate_ratio_down = 0.7,
     .stale_s = 2.0, .outage_s = 4.0,
     .down_hold_s = 2, .up_clean_s = 10, .up_clean_max_s = 80, .up_probe_s = 15, .after_outage_s = 3,
-    .baseline_window_s = 60,
+    .baseline_window_s = 60, .last_is_audio_only = TRUE,
   };
 }
 
@@ -274,8 +274,9 @@ judge (McuLadder *ladder, const McuLadderSample *s)
     if (++ladder->bad_run < BAD_IN_A_ROW || ladder->now < ladder->down_allowed_at)
       return MCU_LADDER_HOLD;
     /* Random loss is not ours to cure below the last video rung; queueing and shortfall are. */
-    guint floor = queued || short_rate || ladder->severe_run >= BAD_IN_A_ROW ? ladder->n_rungs - 1
-                                                                                : MAX (ladder->n_rungs, 2) - 2;
+    guint floor = queued || short_rate || ladder->severe_run >= BAD_IN_A_ROW || !ladder->config.last_is_audio_only
+                    ? ladder->n_rungs - 1
+                    : MAX (ladder->n_rungs, 2) - 2;
     guint before = ladder->rung;
     move_down (ladder, floor);
     if (ladder->rung == before)

@@ -45,6 +45,7 @@ typedef struct {
   guint up_probe_s;        /* a move down this soon after a move up doubles the wait */
   guint after_outage_s;    /* samples not judged after a cut */
   guint baseline_window_s; /* the RTT baseline is the smallest smoothed RTT over this window (<= 120) */
+  gboolean last_is_audio_only; /* the last rung is audio only (random loss stops above it); default TRUE */
 } McuLadderConfig;
 
 typedef struct {

@@ -769,6 +769,7 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
     goto fail;
   /* No tier is encoded until a site receives it. */
   mix->n_tiers = mcu_video_mixer_get_n_outputs (mix->video);
+  mix->ladder.last_is_audio_only = mcu_video_mixer_get_still_tier (mix->video) >= 0;
   for (guint t = 0; t < mix->n_tiers; t++)
     mcu_video_mixer_set_tier_active (mix->video, t, FALSE);
   if (!mcu_video_mixer_start (mix->video, error))

@@ -92,6 +92,20 @@ test_loss_down_fast_stops_at_thumbnail (void)
 }
 
 static void
+test_loss_without_audio_only_rung (void)
+{
+  McuLadderConfig config;
+
+  mcu_ladder_config_init (&config);
+  config.last_is_audio_only = FALSE;   /* audio-only-tier = none: the last rung is a picture too */
+  g_autoptr (McuLadder) ladder = mcu_ladder_new (&config, 3, 0);
+  McuLadderSample s = clean_sample ();
+  s.loss = 0.12;
+  feed (ladder, &s, 20);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 2);
+}
+
+static void
 test_alternating_loss_holds (void)
 {
   g_autoptr (McuLadder) ladder = new_ladder (0);
@@ -369,6 +383,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ladder/start", test_start);
   g_test_add_func ("/ladder/loss/down-fast-stops-at-thumbnail", test_loss_down_fast_stops_at_thumbnail);
   g_test_add_func ("/ladder/loss/alternating-holds", test_alternating_loss_holds);
+  g_test_add_func ("/ladder/loss/no-audio-only-rung", test_loss_without_audio_only_rung);
   g_test_add_func ("/ladder/rtt/queueing", test_rtt_queueing);
   g_test_add_func ("/ladder/rtt/baseline-forgets", test_baseline_forgets);
   g_test_add_func ("/ladder/rate/shortfall", test_rate_shortfall);
