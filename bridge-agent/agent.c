@@ -47,6 +47,7 @@ struct _BridgeAgent {
   BridgeMediaCounters seen;
   gint64 last_in, last_out;
   gint64 last_video_out; /* µs: our video last seen leaving (or when it was last not expected to) */
+  guint64 captured_then; /* video packets the capture had made at last_video_out */
   gint64 join_started;   /* µs of the last increase in this session; 0 = none yet */
   BridgeLinkStats stats;
   gboolean muted, hand_raised;
@@ -242,9 +243,11 @@ video_send_stalled (BridgeAgent *agent, const BridgeMediaCounters *c, gint64 now
       || bridge_reconnect_get_state (agent->machine) != BRIDGE_STATE_CONNECTED
       || bridge_adapt_get (agent->adapt).audio_only || agent->last_video_out == 0) {
     agent->last_video_out = now;
+    agent->captured_then = c->video_packets_captured;
     return FALSE;
   }
-  if (now - agent->last_video_out < agent->media_timeout_us)
+  /* Only when the capture goes on making video (a media file that ended is no stall). */
+  if (now - agent->last_video_out < agent->media_timeout_us || c->video_packets_captured < agent->captured_then + 10)
     return FALSE;
   g_autofree char *why = g_strdup_printf ("no video left for the mcu for %.0f s (the send branch stalled)",
                                           (double) (now - agent->last_video_out) / G_USEC_PER_SEC);

@@ -37,10 +37,11 @@ struct _BridgeMedia {
   BridgeRtxBudget rtx_budget;   /* the sending thread's bucket (one session at a time) */
   guint rtx_dropped;            /* (atomic) resends past the budget */
   guint video_packets_out;      /* (atomic) our video RTP leaving webrtcbin's rtprtxsend (not resends) */
+  guint video_packets_captured; /* (atomic) video RTP the capture made (into vtee) */
   guint bytes_sent;             /* (atomic, wrapping) RTP bytes handed to webrtcbin, and resends let through */
   guint last_bytes_sent;        /* for the send rate, with last_stats_time */
-  guint64 totals[6];
-  guint last_raw[6];
+  guint64 totals[7];
+  guint last_raw[7];
   gboolean have_last_rb;        /* the mcu's last report block counts (session.c report_loss) */
   guint64 last_rb_ext_seq;
   gint64 last_rb_lost;

@@ -170,6 +170,11 @@ find_elements (BridgeMedia *media, GError **error)
   GstBin *bin = GST_BIN (media->pipeline);
 
   media->vtee = gst_bin_get_by_name (bin, "vtee");
+  if (media->vtee != NULL) {
+    g_autoptr (GstPad) captured = gst_element_get_static_pad (media->vtee, "sink");
+    gst_pad_add_probe (captured, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, bridge_media_count_probe,
+                       &media->video_packets_captured, NULL);
+  }
   media->atee = gst_bin_get_by_name (bin, "atee");
   media->amix = gst_bin_get_by_name (bin, "amix");
   media->venc = gst_bin_get_by_name (bin, "venc");
@@ -274,13 +279,14 @@ bridge_media_free (BridgeMedia *media)
 void
 bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
 {
-  guint raw[6] = {
+  guint raw[7] = {
     (guint) g_atomic_int_get ((gint *) &media->packets_received),
     (guint) g_atomic_int_get ((gint *) &media->packets_sent),
     (guint) g_atomic_int_get ((gint *) &media->frames_received),
     (guint) g_atomic_int_get ((gint *) &media->audio_buffers_received),
     (guint) g_atomic_int_get ((gint *) &media->rtx_dropped),
     (guint) g_atomic_int_get ((gint *) &media->video_packets_out),
+    (guint) g_atomic_int_get ((gint *) &media->video_packets_captured),
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (raw); i++) {
@@ -293,6 +299,7 @@ bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
   counters->audio_buffers_received = media->totals[3];
   counters->rtx_dropped = media->totals[4];
   counters->video_packets_out = media->totals[5];
+  counters->video_packets_captured = media->totals[6];
 }
 
 void

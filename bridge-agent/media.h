@@ -59,6 +59,7 @@ typedef struct {
   guint64 audio_buffers_received;  /* decoded audio buffers */
   guint64 rtx_dropped;             /* resends past the retransmission budget (see adapt.h) */
   guint64 video_packets_out;       /* video RTP on its way out of webrtcbin (the send watchdog) */
+  guint64 video_packets_captured;  /* video RTP the capture made (a file source stops at its end) */
 } BridgeMediaCounters;
 
 typedef struct {
