@@ -19,7 +19,8 @@
 #define STEP_UP_DWELL_US (8 * G_USEC_PER_SEC)
 #define STEP_UP_MARGIN 1.2
 #define RUN_GAP_US (10 * G_USEC_PER_SEC)  /* cuts further apart than this are separate runs */
-#define LEARN_RATE_DROP 0.8              /* the sent rate fell to this share of the reference… */
+#define LEARN_RATE_DROP 0.9              /* the sent rate fell to this share of the reference… */
+#define LEARN_MIN_REPORTS 4              /* …over at least this many reports… */
 #define LEARN_LOSS_KEPT 0.8              /* …and the loss kept this share of its level: not ours */
 #define LEARN_MAX_LOSS 0.20              /* above this a link is treated as congested whatever */
 #define LOSSY_ON 0.05                    /* smoothed loss that makes the ladder pick smaller frames */
@@ -153,7 +154,7 @@ learn_random_loss (BridgeAdapt *adapt, const BridgeAdaptInput *in, gint64 now)
   adapt->window_sum += in->loss;
   adapt->window_n++;
   double kbps = sent_kbps (adapt, in);
-  if (kbps > LEARN_RATE_DROP * adapt->ref_kbps || adapt->window_n < 2)
+  if (kbps > LEARN_RATE_DROP * adapt->ref_kbps || adapt->window_n < LEARN_MIN_REPORTS)
     return FALSE;
   double mean = adapt->window_sum / adapt->window_n;
   if (adapt->ref_loss <= LEARN_MAX_LOSS && mean <= LEARN_MAX_LOSS && mean >= LEARN_LOSS_KEPT * adapt->ref_loss) {

@@ -12,9 +12,9 @@
  * link that loses nothing by itself. Loss between the marks while the RTT is 100 ms above its minimum
  * (a queue filling up at a rate cap) cuts too: without it a sender 10 % over a tbf cap holds there.
  * Random loss: a link can lose packets whatever is sent (a radio hop), and cutting then only starves
- * the picture. When the sent rate has fallen to 4/5 and the loss kept 4/5 of its level, that level
- * (≤ 20 %) is learnt as the link's own: the marks move above it (+5 % / +2 %), and it is forgotten as
- * soon as the loss is lower. The loss that stays after 3 s of audio only is learnt the same way (the
+ * the picture. When the sent rate has fallen by a tenth (over 4 reports at least) and the loss kept 4/5
+ * of its level, that level (≤ 20 %) is learnt as the link's own: the marks move above it (+5 % / +2 %),
+ * and it is forgotten as soon as the loss is lower. The loss that stays after 3 s of audio only is learnt the same way (the
  * video is not causing it). Loss above 20 % is always treated as congestion.
  * Ladder (share = bitrate / video-max-kbps): full size and rate ≥ 50 %, half the frame rate ≥ 30 %,
  * half the size ≥ 15 %, a quarter of the size below. On a lossy link (smoothed loss ≥ 5 %, until it
