@@ -29,6 +29,7 @@
 #define REQUEST_RING_SLOTS 256
 #define AUDIO_TICK_US (20 * G_TIME_SPAN_MILLISECOND)
 #define TIER_CHECK_US G_USEC_PER_SEC
+#define RATE_WINDOW_S 3   /* seconds over which delivered is compared with sent (feedback lags an RTT) */
 #define TIER_HISTORY_PACKETS 512   /* ~4.5 s of the 1.2 Mbit/s tier: NACKs come within an RTT or two */
 
 /* ---- a bounded ring of fixed-size records, written by one thread and drained by another -------- */
@@ -119,6 +120,10 @@ typedef struct {
   guint tier;
   McuLadder *ladder;        /* places the site on a rung = output tier (media thread) */
   guint64 sent_bytes;       /* audio + video sent, at the last tier check */
+  guint64 delivered_bytes;  /* what its transport-wide feedback says arrived, at the last check */
+  guint64 twcc_received;    /* its transport-wide feedback packets, at the last check */
+  guint64 window_sent[RATE_WINDOW_S], window_delivered[RATE_WINDOW_S];  /* per second, a ring */
+  guint window_next, window_filled;
   guint64 rtcp_received;    /* its RTCP datagrams, at the last tier check */
   gint64 checked_us, last_rtcp_us;  /* 0: never */
   guint32 audio_ts_offset;  /* our RTP timestamps start at a random point per stream */
@@ -424,6 +429,28 @@ mcu_mix_get_stats (McuMix *mix, McuMixStats *stats)
   g_mutex_unlock (&mix->stats_lock);
 }
 
+/* What got through this second, from the receiver's transport-wide feedback: the share delivered
+ * over the last RATE_WINDOW_S seconds applied to this second's rate (feedback comes an RTT late and
+ * in bursts, so one second alone swings). -1 (unknown) without feedback this second or before the
+ * window is full. */
+static double
+delivered_estimate (MixSite *site, guint64 sent, guint64 delivered, gboolean feedback, double sent_bps)
+{
+  guint64 sent_sum = 0, delivered_sum = 0;
+
+  site->window_sent[site->window_next] = sent;
+  site->window_delivered[site->window_next] = delivered;
+  site->window_next = (site->window_next + 1) % RATE_WINDOW_S;
+  site->window_filled = MIN (site->window_filled + 1, RATE_WINDOW_S);
+  if (!feedback || site->window_filled < RATE_WINDOW_S)
+    return -1;
+  for (guint i = 0; i < RATE_WINDOW_S; i++) {
+    sent_sum += site->window_sent[i];
+    delivered_sum += site->window_delivered[i];
+  }
+  return sent_sum > 0 ? sent_bps * (double) delivered_sum / (double) sent_sum : -1;
+}
+
 /* One second of what @site reports about our media, for its ladder. */
 static McuLadderSample
 ladder_sample (MixSite *site, const McuSessionStats *stats, gint64 now_us)
@@ -432,7 +459,7 @@ ladder_sample (MixSite *site, const McuSessionStats *stats, gint64 now_us)
   McuLadderSample sample = {
     .loss = stats->rtp.send[MCU_MEDIA_VIDEO].remote_fraction_lost,
     .rtt_ms = stats->rtp.rtt_ms,
-    .delivered_bps = -1,   /* the transport does not expose what the receiver says it got */
+    .delivered_bps = -1,   /* unknown unless transport-wide feedback came this second */
     .report_age_s = -1,
   };
 
@@ -443,9 +470,15 @@ ladder_sample (MixSite *site, const McuSessionStats *stats, gint64 now_us)
   }
   if (site->last_rtcp_us > 0)
     sample.report_age_s = (now_us - site->last_rtcp_us) / 1e6;
-  if (site->checked_us > 0 && now_us > site->checked_us)
+  if (site->checked_us > 0 && now_us > site->checked_us) {
     sample.sent_bps = (sent - site->sent_bytes) * 8.0 * G_USEC_PER_SEC / (now_us - site->checked_us);
+    sample.delivered_bps = delivered_estimate (site, sent - site->sent_bytes,
+                                               stats->rtp.twcc_delivered_bytes - site->delivered_bytes,
+                                               stats->rtp.twcc_received != site->twcc_received, sample.sent_bps);
+  }
   site->sent_bytes = sent;
+  site->delivered_bytes = stats->rtp.twcc_delivered_bytes;
+  site->twcc_received = stats->rtp.twcc_received;
   site->checked_us = now_us;
   return sample;
 }
@@ -457,10 +490,10 @@ check_ladder (McuMix *mix, MixSite *site, const McuSessionStats *stats, gint64 n
   McuLadderMove move = mcu_ladder_step (site->ladder, &sample);
   guint rung = mcu_ladder_get_rung (site->ladder);
   g_debug ("site %s: ladder: loss %.3f (smoothed %.3f, audio %.3f), rtt %.0f (smoothed %.0f, baseline %.0f), "
-           "reports %.1f s old, sent %.0f bit/s, rung %u", mcu_session_get_site_id (site->session), sample.loss,
+           "reports %.1f s old, sent %.0f bit/s, delivered %.0f bit/s, rung %u", mcu_session_get_site_id (site->session), sample.loss,
            mcu_ladder_get_smoothed_loss (site->ladder), stats->rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost,
            sample.rtt_ms, mcu_ladder_get_smoothed_rtt (site->ladder), mcu_ladder_get_baseline_rtt (site->ladder),
-           sample.report_age_s, sample.sent_bps, rung);
+           sample.report_age_s, sample.sent_bps, sample.delivered_bps, rung);
   if (move == MCU_LADDER_HOLD || rung == site->tier)
     return;
   g_message ("site %s: %s (loss %.0f %%, rtt %.0f ms over a %.0f ms baseline, reports %.1f s old), "

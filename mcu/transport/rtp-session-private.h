@@ -112,6 +112,10 @@ struct _McuRtpSession {
   RecvStream recv[MCU_MEDIA_N_KINDS];
   TwccWindow twcc;
   guint16 next_twcc_seq;  /* what we stamp on outgoing packets */
+  /* the size of each packet we stamped, by its transport-wide number, until the remote's feedback
+   * says it arrived (then counted in stats.twcc_delivered_bytes and cleared) */
+  guint16 twcc_sent_seq[TWCC_WINDOW];
+  guint16 twcc_sent_len[TWCC_WINDOW];
 
   gint64 next_report_us, next_twcc_us;
   gint64 rate_window_start_us;

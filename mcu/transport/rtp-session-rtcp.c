@@ -10,7 +10,8 @@
  * the remote may send from the measured receive rate and loss (multiplicative increase of 8 % per
  * report while loss < 2 %, kept within twice the measured rate; a cut to rate × (1 - loss/2) when
  * loss > 10 %), capped by mcu_rtp_session_set_remb(); with transport-cc the remote's own estimator
- * works from our TWCC feedback and REMB is only sent as the cap set by the media code.
+ * works from our TWCC feedback and REMB is only sent as the cap set by the media code. The remote's
+ * TWCC feedback on our packets counts what of ours it received (stats.twcc_delivered_bytes).
  *
  * Threads: the session's one thread. No allocation, no logging.
  */
@@ -23,6 +24,7 @@
 #define NTP_UNIX_OFFSET G_GUINT64_CONSTANT (2208988800)
 #define FB_BUF_SIZE 1200
 #define REMB_MIN_BPS 50000
+#define TWCC_FEEDBACK_MAX 512   /* statuses read from one feedback packet (~100 ms of ours) */
 
 guint64
 mcu_rtp_session_ntp (const McuRtpSession *s, gint64 now_us)
@@ -175,6 +177,25 @@ on_tmmbr (McuRtpSession *s, const McuRtcpPacket *p)
   }
 }
 
+/* The remote's transport-wide feedback: the packets of ours it lists as arrived count as delivered
+ * (each once: its slot is cleared), so the media code can compare what got through with what it sent. */
+static void
+on_twcc_feedback (McuRtpSession *s, const McuRtcpPacket *p)
+{
+  McuRtcpTwccHeader header;
+  McuRtcpTwccStatus statuses[TWCC_FEEDBACK_MAX];
+
+  s->stats.twcc_received++;
+  int n = mcu_rtcp_twcc_decode (p, &header, statuses, TWCC_FEEDBACK_MAX);
+  for (int i = 0; i < MIN (n, TWCC_FEEDBACK_MAX); i++) {
+    guint slot = statuses[i].seq & (TWCC_WINDOW - 1);
+    if (!statuses[i].received || s->twcc_sent_seq[slot] != statuses[i].seq)
+      continue;
+    s->stats.twcc_delivered_bytes += s->twcc_sent_len[slot];
+    s->twcc_sent_len[slot] = 0;
+  }
+}
+
 static void
 handle_packet (McuRtpSession *s, const McuRtcpPacket *p, gint64 now_us)
 {
@@ -201,7 +222,7 @@ handle_packet (McuRtpSession *s, const McuRtcpPacket *p, gint64 now_us)
     on_tmmbr (s, p);
     break;
   case MCU_RTCP_KIND_TWCC:
-    s->stats.twcc_received++;
+    on_twcc_feedback (s, p);
     break;
   default:
     break;  /* SDES, BYE, APP, others: nothing to do */

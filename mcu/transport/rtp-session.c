@@ -583,8 +583,12 @@ stamp_extensions (McuRtpSession *s, McuMediaKind kind, guint8 *buf, int *len, Mc
   if (r < 0)
     return;
   *len = r;
-  if (twcc != G_MAXUINT)
+  if (twcc != G_MAXUINT) {
+    guint slot = s->next_twcc_seq & (TWCC_WINDOW - 1);
+    s->twcc_sent_seq[slot] = s->next_twcc_seq;
+    s->twcc_sent_len[slot] = (guint16) r;
     s->next_twcc_seq++;
+  }
 }
 
 /* Our sequence number for @h: the next one, or when forwarding, the sender's shifted by a fixed

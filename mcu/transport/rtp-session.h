@@ -123,7 +123,9 @@ typedef struct {
   guint64 unknown_rtp;                     /* valid but no stream for its SSRC/PT/MID, dropped */
   guint64 rtcp_received, rtcp_sent;        /* compound datagrams */
   guint64 twcc_feedback_sent, remb_sent;
-  guint64 twcc_received;                   /* TWCC feedback from the remote (parsed, not used) */
+  guint64 twcc_received;                   /* TWCC feedback from the remote */
+  guint64 twcc_delivered_bytes;            /* bytes of ours its TWCC feedback says arrived: what
+                                            * the link really delivered (0 without transport-cc) */
   guint32 remb_bps;                        /* last REMB value we sent */
   guint32 receive_bitrate_bps;             /* all kinds */
   double rtt_ms;                           /* latest RTT on any stream, -1 until known */

@@ -484,6 +484,9 @@ test_twcc_feedback (void)
   g_assert_cmpuint (net->twcc_lost_statuses, >=, net->dropped - 1);
   g_assert_cmpuint (net->twcc_lost_statuses, <=, net->dropped);
   g_assert_cmpuint (sb.remb_sent, ==, 0);  /* REMB only as a cap once TWCC is negotiated */
+  /* the sender learns what got through: every packet is the same size, each delivered one counts once */
+  g_assert_cmpuint (sa.send[MCU_MEDIA_VIDEO].bytes % 400, ==, 0);
+  g_assert_cmpuint (sa.twcc_delivered_bytes, ==, sa.send[MCU_MEDIA_VIDEO].bytes / 400 * (400 - net->dropped));
   net_free (net);
 }
 
