@@ -68,6 +68,7 @@ typedef struct {
 } SiteMetric;
 
 static double packets_in (const McuSiteLink *l) { return (double) l->packets_in; }
+static double audio_packets_in (const McuSiteLink *l) { return (double) l->audio_packets_in; }
 static double bytes_in (const McuSiteLink *l) { return (double) l->bytes_in; }
 static double lost_in (const McuSiteLink *l) { return (double) l->lost_in; }
 static double packets_out (const McuSiteLink *l) { return (double) l->packets_out; }
@@ -88,6 +89,7 @@ static double decrypt_failures (const McuSiteLink *l) { return (double) l->decry
 
 static const SiteMetric site_metrics[] = {
   { "mcu_site_packets_received_total", "counter", "RTP packets received from the site (this session)", packets_in },
+  { "mcu_site_audio_packets_received_total", "counter", "of those, the site's audio (its microphone)", audio_packets_in },
   { "mcu_site_bytes_received_total", "counter", "RTP payload bytes received from the site", bytes_in },
   { "mcu_site_packets_lost_total", "counter", "packets of the site's media lost on the way in", lost_in },
   { "mcu_site_packets_sent_total", "counter", "RTP packets sent to the site", packets_out },

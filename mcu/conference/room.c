@@ -571,6 +571,7 @@ fill_link (McuSiteLink *link, const McuSiteLink *previous, const McuSessionStats
     link->bytes_out += out->bytes;
     link->nacks_in += out->nack_received;
   }
+  link->audio_packets_in = rtp->recv[MCU_MEDIA_AUDIO].packets;
   link->tier = stats->tier;
   link->video_decoded = stats->video_decoded;
   link->video_tile = stats->video_tile;

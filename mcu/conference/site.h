@@ -33,6 +33,7 @@ typedef struct {
   guint32 bitrate_in_bps;
   guint32 bitrate_out_bps;
   guint64 packets_in, bytes_in, lost_in, nacks_in;   /* cumulative, this session */
+  guint64 audio_packets_in;  /* of packets_in: its microphone's */
   guint64 packets_out, bytes_out, nacks_out;
   gint64 sampled_us;       /* monotonic time of the measurement */
   gint tier;               /* composite tier the site receives, -1 = none (echo room) */

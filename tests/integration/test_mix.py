@@ -118,11 +118,16 @@ def phase_mute_floor(base):
     mcutest.expect({"red", "green", "white"} <= small, f"the other sites are in small tiles: {small}")
 
 
-def decoding_states(base):
-    """{site label: 1 or 0} from /metrics' mcu_site_video_decoding."""
+def site_metric(base, name):
+    """{site label: value} of a per-site metric of room meet from /metrics."""
     text = urllib.request.urlopen(base + "metrics", timeout=10).read().decode()
     return {line.split("{")[1].split("}")[0]: float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines() if line.startswith("mcu_site_video_decoding{") and 'room="meet"' in line}
+            for line in text.splitlines() if line.startswith(name + "{") and 'room="meet"' in line}
+
+
+def decoding_states(base):
+    """{site label: 1 or 0} from /metrics' mcu_site_video_decoding."""
+    return site_metric(base, "mcu_site_video_decoding")
 
 
 def phase_loudest(base):
@@ -145,6 +150,9 @@ def phase_loudest(base):
     mcutest.expect(len(states) >= 6 and sum(states.values()) == 4,
                    f"2x2 with 6 sites: exactly 4 cameras decoded, the 2 out of view not: {states}")
     mcutest.expect(len(tiers) == 6 and all(t == 0 for t in tiers), f"the roster names each site's tier: {tiers}")
+    audio_in = site_metric(base, "mcu_site_audio_packets_received_total")
+    mcutest.expect(len(audio_in) == 6 and all(n > 0 for n in audio_in.values()),
+                   f"/metrics counts each site's audio packets: {audio_in}")
     results = {str(k): finish(str(k), p) for k, p in sites.items()}
     listener = results["listener"]
     for f in (440, 550, 660):
