@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A site's incoming stream inside the mixer. The media thread assembles frames into the depacketizer's
- * buffer and, only while the stream is in view, swaps that buffer with a free queue slot (pointer swap
+ * A site's incoming stream inside the mixer. The media thread puts packets back in sequence order in
+ * the reorder buffer (video-reorder.c: a hole waits for its NACK/RTX repair up to max(2.5 × RTT, 150 ms)
+ * capped at 500 ms, 300 ms while the RTT is unknown), assembles frames into the depacketizer's buffer and, only while the stream is in view, swaps that buffer with a free queue slot (pointer swap
  * under a short lock: no copy, no allocation). The video thread swaps the oldest slot with its own
  * work buffer and decodes from it, so neither side ever holds the lock while working on frame data.
  * A full queue drops the oldest frame; the decoder then waits for a key frame (VP8 references broke).
@@ -11,11 +12,23 @@
 
 #include "video-stream.h"
 
+#include <errno.h>
 #include <vpx/vp8dx.h>
+
+static void on_packet (gpointer user_data, const McuVideoReorderPacket *packet);
 
 void
 mcu_video_stream_init (McuVideoStream *s, gsize max_frame_bytes, guint depth)
 {
+  s->reorder = mcu_video_reorder_new (MCU_VIDEO_REORDER_DEFAULT_SLOTS, MCU_VIDEO_REORDER_DEFAULT_SLOT_BYTES,
+                                      on_packet, s);
+  s->rtt_applied_ms = -1;
+  atomic_init (&s->rtt_us, -1);
+  atomic_init (&s->frames_late, 0);
+  atomic_init (&s->frames_given_up, 0);
+  atomic_init (&s->holes_given_up, 0);
+  atomic_init (&s->skipped_nonref, 0);
+  atomic_init (&s->packets_stale, 0);
   s->depay = mcu_vp8_depay_new (max_frame_bytes);
   max_frame_bytes = mcu_vp8_depay_capacity (s->depay);
   g_mutex_init (&s->lock);
@@ -43,6 +56,7 @@ mcu_video_stream_clear (McuVideoStream *s)
   g_free (s->slots);
   g_free (s->work);
   mcu_vp8_depay_free (s->depay);
+  mcu_video_reorder_free (s->reorder);
   g_mutex_clear (&s->lock);
 }
 
@@ -67,28 +81,114 @@ enqueue (McuVideoStream *s, gboolean keyframe)
   g_mutex_unlock (&s->lock);
 }
 
-int
-mcu_video_stream_push (McuVideoStream *s, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
-                       gboolean marker, gint64 arrival_us)
+/* Media thread, called by the reorder buffer with each packet in sequence order. */
+static void
+on_packet (gpointer user_data, const McuVideoReorderPacket *p)
 {
+  McuVideoStream *s = user_data;
   gboolean keyframe = FALSE;
+  guint32 ts = 0;
   gsize frame_len;
 
-  atomic_store_explicit (&s->last_packet_us, MAX (arrival_us, 1), memory_order_relaxed);
-  int r = mcu_vp8_depay_push (s->depay, payload, len, seq, ts, marker);
+  if (p->late) {
+    s->late_ts = p->ts;
+    s->late_pending = TRUE;
+  }
+  int r = mcu_vp8_depay_push (s->depay, p->payload, p->len, p->seq, p->ts, p->marker);
   if (mcu_vp8_depay_needs_keyframe (s->depay))
     atomic_store_explicit (&s->need_keyframe, 1, memory_order_relaxed);
   if (r != MCU_VP8_DEPAY_FRAME)
-    return r;
-  mcu_vp8_depay_frame (s->depay, &frame_len, NULL, &keyframe);
+    return;
+  mcu_vp8_depay_frame (s->depay, &frame_len, &ts, &keyframe);
+  s->frames_out++;
+  if (s->late_pending && ts == s->late_ts)
+    atomic_fetch_add_explicit (&s->frames_late, 1, memory_order_relaxed);
+  s->late_pending = FALSE;
   if (keyframe)
     atomic_store_explicit (&s->need_keyframe, 0, memory_order_relaxed);
   if (!atomic_load_explicit (&s->visible, memory_order_acquire)) {
     atomic_fetch_add_explicit (&s->hidden_frames, 1, memory_order_relaxed);
-    return r;
+    return;
   }
   enqueue (s, keyframe);
-  return r;
+}
+
+/* Media thread: follows the RTT another thread reported, when it moved by more than 10 ms. */
+static void
+apply_rtt (McuVideoStream *s)
+{
+  gint64 us = atomic_load_explicit (&s->rtt_us, memory_order_relaxed);
+  double ms = us < 0 ? -1 : us / 1000.0;
+
+  if ((ms < 0) != (s->rtt_applied_ms < 0) || ms - s->rtt_applied_ms > 10 || s->rtt_applied_ms - ms > 10) {
+    mcu_video_reorder_set_rtt_ms (s->reorder, ms);
+    s->rtt_applied_ms = ms;
+  }
+}
+
+/* Media thread: copies the counters other threads may read. */
+static void
+publish_stats (McuVideoStream *s)
+{
+  const McuVideoReorderStats *rs = mcu_video_reorder_stats (s->reorder);
+  const McuVp8DepayStats *ds = mcu_vp8_depay_stats (s->depay);
+
+  atomic_store_explicit (&s->frames_given_up, (long long) ds->dropped_gap, memory_order_relaxed);
+  atomic_store_explicit (&s->holes_given_up, (long long) rs->holes_given_up, memory_order_relaxed);
+  atomic_store_explicit (&s->skipped_nonref, (long long) ds->skipped_nonref, memory_order_relaxed);
+  atomic_store_explicit (&s->packets_stale, (long long) rs->stale, memory_order_relaxed);
+}
+
+int
+mcu_video_stream_push_rtp (McuVideoStream *s, const guint8 *payload, gsize len, guint32 ssrc, guint16 seq,
+                           guint32 ts, gboolean marker, gboolean retransmitted, gint64 arrival_us)
+{
+  McuVp8Descriptor d;
+  gboolean bad = payload == NULL || mcu_vp8_parse_descriptor (payload, len, &d) < 0;
+
+  atomic_store_explicit (&s->last_packet_us, MAX (arrival_us, 1), memory_order_relaxed);
+  apply_rtt (s);
+  s->frames_out = 0;
+  /* A malformed packet still takes its place in the order: the depacketizer counts it and drops its
+   * frame at once instead of the reorder buffer waiting for a repair of a hole that is not one. */
+  mcu_video_reorder_push (s->reorder, payload, len, ssrc, seq, ts, marker, retransmitted, arrival_us);
+  publish_stats (s);
+  return bad ? -EINVAL : (int) s->frames_out;
+}
+
+int
+mcu_video_stream_push (McuVideoStream *s, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
+                       gboolean marker, gint64 arrival_us)
+{
+  return mcu_video_stream_push_rtp (s, payload, len, 0, seq, ts, marker, FALSE, arrival_us);
+}
+
+int
+mcu_video_stream_poll (McuVideoStream *s, gint64 now_us)
+{
+  apply_rtt (s);
+  s->frames_out = 0;
+  mcu_video_reorder_poll (s->reorder, now_us);
+  publish_stats (s);
+  return (int) s->frames_out;
+}
+
+void
+mcu_video_stream_set_rtt_ms (McuVideoStream *s, double rtt_ms)
+{
+  gint64 us = rtt_ms >= 0 ? (gint64) (rtt_ms * 1000.0) : -1;
+
+  atomic_store_explicit (&s->rtt_us, us, memory_order_relaxed);
+}
+
+void
+mcu_video_stream_reorder_stats (McuVideoStream *s, McuVideoStreamReorderStats *out)
+{
+  out->frames_late = (guint64) atomic_load_explicit (&s->frames_late, memory_order_relaxed);
+  out->frames_given_up = (guint64) atomic_load_explicit (&s->frames_given_up, memory_order_relaxed);
+  out->holes_given_up = (guint64) atomic_load_explicit (&s->holes_given_up, memory_order_relaxed);
+  out->skipped_nonref = (guint64) atomic_load_explicit (&s->skipped_nonref, memory_order_relaxed);
+  out->packets_stale = (guint64) atomic_load_explicit (&s->packets_stale, memory_order_relaxed);
 }
 
 /* Frames queued before a visibility change reference pictures the new decoder never saw. */

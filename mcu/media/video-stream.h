@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One incoming video stream of a site (camera or content), private to the mixer: the depacketizer
- * (media thread), a bounded frame queue (media thread → video thread), and the decoder (video thread).
- * Threads: stream_push on the media thread; everything else on the video (ticking) thread, except
- * new/free (control thread, when no other thread uses the stream).
+ * One incoming video stream of a site (camera or content), private to the mixer: the reorder buffer and
+ * the depacketizer (media thread), a bounded frame queue (media thread → video thread), and the decoder
+ * (video thread).
+ * Threads: stream_push / push_rtp / poll on the media thread; set_rtt_ms and reorder_stats on any thread;
+ * everything else on the video (ticking) thread, except init/clear (control thread, when no other
+ * thread uses the stream).
  */
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <vpx/vpx_decoder.h>
 
 #include "video-compose.h"
+#include "video-reorder.h"
 #include "vp8-depay.h"
 
 G_BEGIN_DECLS
@@ -22,10 +25,26 @@ typedef struct {
   gboolean keyframe;
 } McuVideoQueuedFrame;
 
+/* What the reorder buffer made of the stream's losses (a snapshot; counters only grow). */
+typedef struct {
+  guint64 frames_late;     /* frames completed by a packet that filled a hole (RTX repair or reordering) */
+  guint64 frames_given_up; /* frames dropped because a packet never came within the wait */
+  guint64 holes_given_up;  /* runs of missing packets abandoned */
+  guint64 skipped_nonref;  /* of those losses, the ones that needed no key frame (N bit, upper layer) */
+  guint64 packets_stale;   /* packets that came after their hole was given up on */
+} McuVideoStreamReorderStats;
+
 typedef struct {
   /* media thread */
+  McuVideoReorder *reorder;
   McuVp8Depay *depay;
+  double rtt_applied_ms;       /* the RTT the reorder buffer's wait was last set from */
+  guint frames_out;            /* frames completed during the current push */
+  guint32 late_ts;             /* timestamp of the last frame a late packet went into */
+  gboolean late_pending;
   /* shared: atomics */
+  atomic_llong rtt_us;         /* set_rtt_ms, -1 unknown */
+  atomic_llong frames_late, frames_given_up, holes_given_up, skipped_nonref, packets_stale;
   atomic_int visible;          /* the video thread wants frames */
   atomic_int need_keyframe;    /* the depacketizer lost sync */
   atomic_llong last_packet_us; /* arrival time of the last packet, 0: never */
@@ -48,9 +67,23 @@ typedef struct {
 
 void mcu_video_stream_init (McuVideoStream *stream, gsize max_frame_bytes, guint depth);
 void mcu_video_stream_clear (McuVideoStream *stream);
-/* Media thread, hot path. */
+/* Media thread, hot path: mcu_video_stream_push_rtp with SSRC unknown and not retransmitted. */
 int mcu_video_stream_push (McuVideoStream *stream, const guint8 *payload, gsize len, guint16 seq,
                            guint32 ts, gboolean marker, gint64 arrival_us);
+/* Media thread, hot path. Packets may come in any order (late RTX repairs included: @retransmitted is
+ * McuRtpInfo.retransmitted, @ssrc McuRtpInfo.ssrc or 0); they are put back in sequence order first.
+ * Returns the number of frames completed (>= 0), or -EINVAL for a malformed payload (counted). */
+int mcu_video_stream_push_rtp (McuVideoStream *stream, const guint8 *payload, gsize len, guint32 ssrc,
+                               guint16 seq, guint32 ts, gboolean marker, gboolean retransmitted,
+                               gint64 arrival_us);
+/* Media thread: gives up on holes that waited too long, so frames behind one do not wait for the next
+ * packet (call from a timer, e.g. every 50 ms). Returns the number of frames completed. */
+int mcu_video_stream_poll (McuVideoStream *stream, gint64 now_us);
+/* Any thread: the round-trip time to the site (McuRtpSendStats.rtt_ms; < 0 unknown). A missing packet is
+ * waited for max(2.5 × RTT, 150 ms), at most 500 ms; 300 ms while unknown. */
+void mcu_video_stream_set_rtt_ms (McuVideoStream *stream, double rtt_ms);
+/* Any thread. */
+void mcu_video_stream_reorder_stats (McuVideoStream *stream, McuVideoStreamReorderStats *stats);
 /* Video thread: opens or closes the decoder and tells the media thread whether to queue frames. */
 void mcu_video_stream_set_visible (McuVideoStream *stream, gboolean visible);
 /* Video thread: decodes every queued frame. Returns the number decoded. */

@@ -2,8 +2,12 @@
 /*
  * VP8 RTP depacketizer (RFC 7741). Parses the payload descriptor (X/I/L/T/K, 7- or 15-bit picture id),
  * detects key frames from the VP8 payload header and assembles frames by RTP timestamp, marker bit and
- * sequence number into one buffer allocated at creation. A missing packet drops the frame and makes the
- * depacketizer wait for the next key frame, because a VP8 decoder fed a broken reference shows garbage.
+ * sequence number into one buffer allocated at creation. A missing packet drops the frame. When that frame
+ * was a reference the depacketizer waits for the next key frame, because a VP8 decoder fed a broken
+ * reference shows garbage. Not every loss breaks the chain: a frame with the N bit is skipped alone, and
+ * with temporal layers (TID and TL0PICIDX present) a lost upper-layer frame only costs the frames up to
+ * the next base-layer frame whose TL0PICIDX follows the last base frame handed out. Packets must come
+ * in sequence order: mcu/media/video-reorder.c puts them back in order and decides when a hole is lost.
  * Threads: an instance is used by one thread (the media thread); no locks, no allocation per packet.
  */
 #define G_LOG_DOMAIN "mcu-vp8"
@@ -27,6 +31,10 @@ struct _McuVp8Depay {
   gint last_picture_id;  /* of the last complete frame, -1 unknown */
   gint frame_picture_id;
   gboolean frame_pid_15;
+  gboolean frame_non_ref;  /* the frame in progress has the N bit */
+  gint frame_tid, frame_tl0;
+  gint last_base_tl0;    /* TL0PICIDX of the last base-layer (TID 0) frame handed out, -1 unknown */
+  gboolean need_base;    /* upper-layer frames are skipped until a base frame follows last_base_tl0 */
   gboolean ready;        /* buffer holds a complete frame */
   McuVp8DepayStats stats;
 };
@@ -104,6 +112,7 @@ mcu_vp8_depay_new (gsize max_frame_bytes)
   depay->buffer = g_malloc (depay->capacity);
   depay->need_keyframe = TRUE;
   depay->last_picture_id = -1;
+  depay->last_base_tl0 = -1;
   return depay;
 }
 
@@ -116,16 +125,43 @@ mcu_vp8_depay_free (McuVp8Depay *depay)
   g_free (depay);
 }
 
-/* Drops the frame in progress: the decoder's references are now unknown. */
+/* What losing a frame with these properties costs: nothing beyond the frame itself for a non-reference
+ * frame; the frames up to the next base frame for an upper temporal layer frame (when the base layer
+ * is being tracked); otherwise the reference chain broke and only a key frame repairs it. */
+static void
+lose_frame (McuVp8Depay *depay, gboolean non_ref, gint tid, gint tl0)
+{
+  if (depay->need_keyframe)
+    return;
+  if (non_ref) {
+    depay->stats.skipped_nonref++;
+    return;
+  }
+  if (tid > 0 && tl0 >= 0 && depay->last_base_tl0 >= 0) {
+    depay->need_base = TRUE;
+    return;
+  }
+  depay->need_keyframe = TRUE;
+}
+
+/* Drops the frame in progress (its loss judged by lose_frame); @counter counts it. A malformed or
+ * oversized frame (@counter NULL) always breaks the chain. */
 static void
 drop_frame (McuVp8Depay *depay, guint64 *counter)
 {
-  if (depay->in_frame && counter != NULL)
+  gboolean was_in_frame = depay->in_frame;
+
+  if (was_in_frame && counter != NULL) {
     (*counter)++;
+    lose_frame (depay, depay->frame_non_ref, depay->frame_tid, depay->frame_tl0);
+    if (depay->frame_picture_id >= 0)
+      depay->last_picture_id = depay->frame_picture_id;
+  } else {
+    depay->need_keyframe = TRUE;
+  }
   depay->in_frame = FALSE;
   depay->broken = FALSE;
   depay->size = 0;
-  depay->need_keyframe = TRUE;
 }
 
 /* A sequence gap before the start of a new frame loses nothing when the picture ids are consecutive
@@ -139,6 +175,27 @@ gap_lost_frame (const McuVp8Depay *depay, const McuVp8Descriptor *d)
   return d->picture_id != (depay->last_picture_id + 1) % mod;
 }
 
+/* Whole frames vanished between the last frame and @d, which starts a new one. A base frame whose
+ * TL0PICIDX follows the last base frame handed out still decodes; an upper-layer frame waits for the
+ * next such base frame; anything else needs a key frame. */
+static void
+lost_between_frames (McuVp8Depay *depay, const McuVp8Descriptor *d)
+{
+  if (d->tid < 0 || d->tl0picidx < 0 || depay->last_base_tl0 < 0) {
+    depay->need_keyframe = TRUE;
+    return;
+  }
+  if (d->tid == 0 && d->tl0picidx == ((depay->last_base_tl0 + 1) & 0xff)) {
+    depay->stats.skipped_nonref++;
+    return;
+  }
+  if (d->tid > 0 && d->tl0picidx == depay->last_base_tl0) {
+    depay->need_base = TRUE;
+    return;
+  }
+  depay->need_keyframe = TRUE;
+}
+
 static void
 begin_frame (McuVp8Depay *depay, const McuVp8Descriptor *d, guint32 ts)
 {
@@ -147,25 +204,46 @@ begin_frame (McuVp8Depay *depay, const McuVp8Descriptor *d, guint32 ts)
   depay->keyframe = d->keyframe;
   depay->frame_picture_id = d->picture_id;
   depay->frame_pid_15 = d->picture_id_15;
+  depay->frame_non_ref = d->non_reference;
+  depay->frame_tid = d->tid;
+  depay->frame_tl0 = d->tl0picidx;
   depay->ts = ts;
   depay->size = 0;
+}
+
+/* While waiting for a base frame: TRUE when this complete frame must still be skipped. */
+static gboolean
+skip_for_base (McuVp8Depay *depay)
+{
+  if (!depay->need_base || depay->keyframe)
+    return FALSE;
+  if (depay->frame_tid != 0)
+    return TRUE;
+  if (depay->frame_tl0 == ((depay->last_base_tl0 + 1) & 0xff)) {
+    depay->need_base = FALSE;
+    return FALSE;
+  }
+  depay->need_keyframe = TRUE; /* a base frame is missing too */
+  return TRUE;
 }
 
 static int
 finish_frame (McuVp8Depay *depay)
 {
-  depay->in_frame = FALSE;
   if (depay->broken) {
-    drop_frame (depay, NULL);
-    depay->stats.dropped_gap++;
+    drop_frame (depay, &depay->stats.dropped_gap);
     return MCU_VP8_DEPAY_PENDING;
   }
+  depay->in_frame = FALSE;
   depay->last_picture_id = depay->frame_picture_id;
-  if (depay->need_keyframe && !depay->keyframe) {
+  if ((depay->need_keyframe && !depay->keyframe) || skip_for_base (depay)) {
     depay->stats.dropped_waiting++;
     return MCU_VP8_DEPAY_PENDING;
   }
   depay->need_keyframe = FALSE;
+  depay->need_base = FALSE;
+  if (depay->frame_tid == 0 && depay->frame_tl0 >= 0)
+    depay->last_base_tl0 = depay->frame_tl0;
   depay->ready = TRUE;
   depay->stats.frames++;
   if (depay->keyframe)
@@ -187,6 +265,7 @@ mcu_vp8_depay_push (McuVp8Depay *depay, const guint8 *payload, gsize len, guint1
   if (mcu_vp8_parse_descriptor (payload, len, &d) < 0) {
     depay->stats.malformed++;
     drop_frame (depay, &depay->stats.dropped_gap);
+    depay->need_keyframe = TRUE; /* what the bad packet carried is unknown */
     return -EINVAL;
   }
   if (depay->in_frame && ts != depay->ts) {
@@ -196,14 +275,15 @@ mcu_vp8_depay_push (McuVp8Depay *depay, const guint8 *payload, gsize len, guint1
   if (gap && (depay->in_frame || gap_lost_frame (depay, &d))) {
     if (depay->in_frame)
       depay->broken = TRUE;
-    else
-      depay->need_keyframe = TRUE;
+    else if (!depay->need_keyframe)
+      lost_between_frames (depay, &d);
   }
   if (!depay->in_frame)
     begin_frame (depay, &d, ts);
   gsize n = len - d.header_len;
   if (depay->size + n > depay->capacity) {
     depay->stats.dropped_overflow++;
+    depay->in_frame = FALSE;
     drop_frame (depay, NULL);
     return MCU_VP8_DEPAY_PENDING;
   }
@@ -248,6 +328,12 @@ void
 mcu_vp8_depay_want_keyframe (McuVp8Depay *depay)
 {
   depay->need_keyframe = TRUE;
+}
+
+gboolean
+mcu_vp8_depay_needs_base_frame (const McuVp8Depay *depay)
+{
+  return depay->need_base;
 }
 
 gsize

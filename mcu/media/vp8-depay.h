@@ -37,7 +37,8 @@ typedef struct {
   guint64 keyframes;
   guint64 dropped_gap;      /* frames dropped for a missing packet */
   guint64 dropped_overflow; /* frames larger than the buffer */
-  guint64 dropped_waiting;  /* complete frames dropped while waiting for a key frame */
+  guint64 dropped_waiting;  /* complete frames dropped while waiting for a key frame (or a base frame) */
+  guint64 skipped_nonref;   /* losses that broke no reference: N bit, or only upper temporal layer frames */
 } McuVp8DepayStats;
 
 typedef struct _McuVp8Depay McuVp8Depay;
@@ -52,8 +53,10 @@ enum {
 McuVp8Depay *mcu_vp8_depay_new (gsize max_frame_bytes);
 void mcu_vp8_depay_free (McuVp8Depay *depay);
 
-/* Hot path: no allocation, no logging. Packets must arrive in sequence order (a gap in @seq drops the
- * frame in progress and waits for the next key frame, unless the picture ids show that no frame was lost).
+/* Hot path: no allocation, no logging. Packets must arrive in sequence order (put them in order with
+ * McuVideoReorder first). A gap in @seq drops the frame in progress and waits for the next key frame,
+ * unless the picture ids show that no frame was lost, the lost frame had the N bit (skipped alone), or
+ * TID/TL0PICIDX show only upper temporal layer frames were lost (frames skipped up to the next base frame).
  * Returns MCU_VP8_DEPAY_FRAME when a frame completed, MCU_VP8_DEPAY_PENDING, or -EINVAL for a malformed
  * payload (counted; the frame in progress is dropped). */
 int mcu_vp8_depay_push (McuVp8Depay *depay, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
@@ -71,6 +74,8 @@ guint8 *mcu_vp8_depay_swap_buffer (McuVp8Depay *depay, guint8 *buffer);
 gboolean mcu_vp8_depay_needs_keyframe (const McuVp8Depay *depay);
 /* Forces waiting for a key frame (for example when the decoder was dropped). */
 void mcu_vp8_depay_want_keyframe (McuVp8Depay *depay);
+/* True while upper-layer frames are skipped until the next base-layer frame (no key frame needed). */
+gboolean mcu_vp8_depay_needs_base_frame (const McuVp8Depay *depay);
 gsize mcu_vp8_depay_capacity (const McuVp8Depay *depay);
 const McuVp8DepayStats *mcu_vp8_depay_stats (const McuVp8Depay *depay);
 
