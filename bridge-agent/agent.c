@@ -351,6 +351,7 @@ status_get (BridgeStatusInfo *info, gpointer user_data)
   info->framerate = out.framerate;
   info->remb_kbps = agent->stats.remb_kbps;
   info->adapt_reason = out.why;
+  info->recv = c.recv;
 }
 
 static void

@@ -51,7 +51,31 @@ struct _BridgeMedia {
   guint applied_kbps;           /* last values given to the encoders */
   guint applied_width, applied_height, applied_framerate;  /* the ladder step in vcaps */
   guint applied_loss_percent;
+
+  /* Receive side (bridge_media_watch_recv). (atomic) counters, 32-bit wrapping, widened in
+   * bridge_media_get_counters: 20 ms audio frames played / concealed / rebuilt by FEC, video frames,
+   * frozen milliseconds. */
+  guint recv_raw[5];
+  guint64 recv_totals[5];
+  guint recv_last_raw[5];
+  guint recv_gap_samples;       /* audio decoder's thread: lost samples (GAPs) not yet resolved */
+  gint64 recv_epoch_us;         /* monotonic time the media was made; frame times count from it */
+  gint recv_video_last_ms;      /* (atomic) time of the last decoded frame since recv_epoch_us + 1; 0 none */
+  guint recv_video_interval_ms; /* video decoder's thread: smoothed interval between frames */
+  guint recv_video_width, recv_video_height;  /* (atomic) of the decoded frames */
 };
+
+enum { BRIDGE_RECV_AUDIO_FRAMES, BRIDGE_RECV_AUDIO_CONCEALED, BRIDGE_RECV_AUDIO_FEC, BRIDGE_RECV_VIDEO_FRAMES,
+       BRIDGE_RECV_VIDEO_FROZEN_MS };
+
+/* An Opus packet's duration in 48 kHz samples (0: not a valid packet) and whether its first frame carries
+ * SILK in-band FEC (LBRR) for the frame before it (*lbrr FALSE when unknown: CELT-only, or framing code 3).
+ * Pure: safe on any thread. */
+guint bridge_opus_packet_info (const guint8 *data, gsize len, gboolean *lbrr);
+
+/* media.c, called by session.c when a receive bin is made (streaming thread, once per bin): turns on
+ * Opus in-band FEC in its decoder and counts what the decoders hand on (see BridgeRecvStats). */
+void bridge_media_watch_recv (BridgeMedia *media, GstElement *bin, gboolean audio);
 
 /* media.c: asks vp8enc for a keyframe now (a new session starts with one). */
 void bridge_media_force_keyframe (BridgeMedia *media);

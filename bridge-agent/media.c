@@ -7,7 +7,9 @@
  * Why a silence source in the mixer: the echo canceller needs a continuous far-end signal, and the
  * speakers must not stall while the site is between sessions.
  *
- * Threads: main loop (building, bus, adaptation); pad probes count on streaming threads (atomics).
+ * Threads: main loop (building, bus, adaptation, reading the counters); pad probes count on streaming
+ * threads (atomics): what is sent, and what is received (bridge_media_watch_recv: the Opus decoder's
+ * input for concealed frames, the VP8 decoder's output for freezes).
  */
 #define G_LOG_DOMAIN "bridge-media"
 
@@ -203,6 +205,7 @@ bridge_media_new (const BridgeMediaConfig *config, const BridgeMediaHooks *hooks
   media->applied_framerate = config->framerate;
   media->rtx_pt = -1;
   media->last_loss = -1;
+  media->recv_epoch_us = g_get_monotonic_time ();
   media->rtx_budget_kbps = bridge_rtx_budget_kbps (config->video_kbps);
   media->hooks = hooks;
   media->user_data = user_data;
@@ -276,6 +279,8 @@ bridge_media_free (BridgeMedia *media)
   g_free (media);
 }
 
+static void get_recv (BridgeMedia *media, BridgeRecvStats *recv);
+
 void
 bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
 {
@@ -300,6 +305,7 @@ bridge_media_get_counters (BridgeMedia *media, BridgeMediaCounters *counters)
   counters->rtx_dropped = media->totals[4];
   counters->video_packets_out = media->totals[5];
   counters->video_packets_captured = media->totals[6];
+  get_recv (media, &counters->recv);
 }
 
 void
@@ -356,4 +362,206 @@ void
 bridge_media_set_muted (BridgeMedia *media, gboolean muted)
 {
   g_object_set (media->mic, "mute", muted, NULL);
+}
+
+/* ---- receive side: audio continuity and video freezes (streaming threads, atomics only) ---- */
+
+#define OPUS_FRAME_SAMPLES 960   /* 20 ms at 48 kHz */
+#define FREEZE_MIN_MS 200        /* a gap counts as a freeze above max(this, 3 × the usual interval) */
+
+/* RFC 6716 3.1: the TOC byte's configuration gives the frame duration, its code the frame count. */
+static guint
+opus_frame_samples (guint8 toc)
+{
+  static const guint silk[4] = { 480, 960, 1920, 2880 };   /* 10, 20, 40, 60 ms */
+  static const guint celt[4] = { 120, 240, 480, 960 };     /* 2.5, 5, 10, 20 ms */
+  guint config = toc >> 3;
+
+  if (config < 12)
+    return silk[config & 3];
+  if (config < 16)
+    return (config & 1) ? 960 : 480;                        /* hybrid: 10, 20 ms */
+  return celt[config & 3];
+}
+
+guint
+bridge_opus_packet_info (const guint8 *data, gsize len, gboolean *lbrr)
+{
+  *lbrr = FALSE;
+  if (data == NULL || len < 1)
+    return 0;
+  guint8 toc = data[0];
+  guint code = toc & 3, frames = code == 0 ? 1 : code < 3 ? 2 : 0;
+  const guint8 *first = data + 1;
+  gsize first_len = len - 1;
+
+  if (code == 3) {
+    if (len < 2 || (data[1] & 0x3f) == 0)
+      return 0;
+    frames = data[1] & 0x3f;
+    first_len = 0;                     /* framing with padding and sizes: FEC not looked at */
+  } else if (code == 1) {
+    first_len = (len - 1) / 2;
+  } else if (code == 2) {
+    if (len < 2)
+      return 0;
+    gsize header = data[1] < 252 ? 1 : 2;
+    first_len = data[1] < 252 ? data[1] : (len < 3 ? 0 : (gsize) data[2] * 4 + data[1]);
+    first = data + 1 + header;
+    if (len < 1 + header || first_len > len - 1 - header)
+      return 0;
+  }
+  guint samples = frames * opus_frame_samples (toc);
+  if (samples > 5760)                  /* 120 ms is the most a packet may hold */
+    return 0;
+  /* SILK or hybrid: the first bits of the range coder are the VAD flags (one per 20 ms SILK frame), then
+   * the LBRR flag, per channel (as libopus' opus_packet_has_lbrr reads them). */
+  if ((toc >> 3) < 16 && first_len > 0) {
+    guint silk_frames = MAX (opus_frame_samples (toc) / 960, 1);
+    gboolean flag = (first[0] >> (7 - silk_frames)) & 1;
+    if (toc & 0x4)
+      flag = flag || ((first[0] >> (6 - 2 * silk_frames)) & 1);
+    *lbrr = flag;
+  }
+  return samples;
+}
+
+static void
+recv_add (BridgeMedia *media, guint index, guint n)
+{
+  g_atomic_int_add ((gint *) &media->recv_raw[index], (gint) n);
+}
+
+/* The audio decoder's sink pad: each packet plays its frames; a GAP (the jitter buffer gave a packet up)
+ * leaves frames to make up, which the next packet's FEC rebuilds (one frame) or PLC conceals. */
+static GstPadProbeReturn
+watch_audio (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  BridgeMedia *media = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_GAP) {
+      GstClockTime pts, duration;
+      gst_event_parse_gap (event, &pts, &duration);
+      guint64 samples = GST_CLOCK_TIME_IS_VALID (duration)
+        ? gst_util_uint64_scale_round (duration, 48000, GST_SECOND) : OPUS_FRAME_SAMPLES;
+      media->recv_gap_samples += (guint) MIN (samples, G_MAXUINT / 2);
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+      media->recv_gap_samples = 0;     /* a new session: what the old one lost is not this one's */
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  gboolean lbrr = FALSE;
+  guint samples = 0;
+  if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    samples = bridge_opus_packet_info (map.data, map.size, &lbrr);
+    gst_buffer_unmap (buffer, &map);
+  }
+  guint lost = (media->recv_gap_samples + OPUS_FRAME_SAMPLES / 2) / OPUS_FRAME_SAMPLES;
+  media->recv_gap_samples = 0;
+  if (lost > 0) {
+    guint fec = lbrr ? 1 : 0;
+    recv_add (media, BRIDGE_RECV_AUDIO_FEC, fec);
+    recv_add (media, BRIDGE_RECV_AUDIO_CONCEALED, lost - fec);
+    recv_add (media, BRIDGE_RECV_AUDIO_FRAMES, lost);
+  }
+  recv_add (media, BRIDGE_RECV_AUDIO_FRAMES, (samples + OPUS_FRAME_SAMPLES / 2) / OPUS_FRAME_SAMPLES);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The video decoder's source pad: frame times, freezes (Chromium's rule: a gap longer than
+ * max(200 ms, 3 × the usual interval) is frozen time, all of it), and the decoded size. */
+static GstPadProbeReturn
+watch_video (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  BridgeMedia *media = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      gint width = 0, height = 0;
+      gst_event_parse_caps (event, &caps);
+      const GstStructure *s = gst_caps_get_structure (caps, 0);
+      if (gst_structure_get_int (s, "width", &width) && gst_structure_get_int (s, "height", &height)) {
+        g_atomic_int_set ((gint *) &media->recv_video_width, width);
+        g_atomic_int_set ((gint *) &media->recv_video_height, height);
+      }
+    }
+    return GST_PAD_PROBE_OK;
+  }
+  gint now = (gint) ((g_get_monotonic_time () - media->recv_epoch_us) / 1000) + 1;
+  gint last = g_atomic_int_get (&media->recv_video_last_ms);
+  if (last != 0) {
+    guint gap = (guint) MAX (now - last, 0);
+    if (gap > MAX (FREEZE_MIN_MS, 3 * media->recv_video_interval_ms))
+      recv_add (media, BRIDGE_RECV_VIDEO_FROZEN_MS, gap);
+    else
+      media->recv_video_interval_ms = media->recv_video_interval_ms == 0
+        ? gap : (media->recv_video_interval_ms * 7 + gap) / 8;
+  }
+  g_atomic_int_set (&media->recv_video_last_ms, now);
+  recv_add (media, BRIDGE_RECV_VIDEO_FRAMES, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstElement *
+find_by_factory (GstElement *bin, const char *factory)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  GstElement *found = NULL;
+
+  while (found == NULL && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *element = g_value_get_object (&item);
+    GstElementFactory *f = gst_element_get_factory (element);
+    if (f != NULL && g_str_equal (GST_OBJECT_NAME (f), factory))
+      found = gst_object_ref (element);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+void
+bridge_media_watch_recv (BridgeMedia *media, GstElement *bin, gboolean audio)
+{
+  g_autoptr (GstElement) decoder = find_by_factory (bin, audio ? "opusdec" : "vp8dec");
+
+  if (decoder == NULL)
+    return;
+  GstPadProbeType types = GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM;
+  if (audio) {
+    /* The mcu's Opus carries in-band FEC: a lost packet's speech is rebuilt from the next one. */
+    g_object_set (decoder, "use-inband-fec", TRUE, NULL);
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (decoder, "sink");
+    gst_pad_add_probe (sink, types, watch_audio, media, NULL);
+  } else {
+    g_autoptr (GstPad) src = gst_element_get_static_pad (decoder, "src");
+    gst_pad_add_probe (src, types, watch_video, media, NULL);
+  }
+}
+
+static void
+get_recv (BridgeMedia *media, BridgeRecvStats *recv)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (media->recv_raw); i++) {
+    guint raw = (guint) g_atomic_int_get ((gint *) &media->recv_raw[i]);
+    media->recv_totals[i] += (guint) (raw - media->recv_last_raw[i]); /* wraps correctly */
+    media->recv_last_raw[i] = raw;
+  }
+  recv->audio_frames = media->recv_totals[BRIDGE_RECV_AUDIO_FRAMES];
+  recv->audio_concealed = media->recv_totals[BRIDGE_RECV_AUDIO_CONCEALED];
+  recv->audio_fec = media->recv_totals[BRIDGE_RECV_AUDIO_FEC];
+  recv->video_frames = media->recv_totals[BRIDGE_RECV_VIDEO_FRAMES];
+  recv->video_frozen_ms = media->recv_totals[BRIDGE_RECV_VIDEO_FROZEN_MS];
+  gint last = g_atomic_int_get (&media->recv_video_last_ms);
+  gint64 now = (g_get_monotonic_time () - media->recv_epoch_us) / 1000 + 1;
+  recv->video_last_frame_ms_ago = last == 0 ? -1 : MAX (now - last, 0);
+  recv->video_width = (guint) g_atomic_int_get ((gint *) &media->recv_video_width);
+  recv->video_height = (guint) g_atomic_int_get ((gint *) &media->recv_video_height);
 }

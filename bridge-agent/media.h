@@ -25,6 +25,7 @@
 #include <glib.h>
 
 #include "adapt.h"
+#include "status.h"
 #include "whip.h"
 
 G_BEGIN_DECLS
@@ -60,6 +61,7 @@ typedef struct {
   guint64 rtx_dropped;             /* resends past the retransmission budget (see adapt.h) */
   guint64 video_packets_out;       /* video RTP on its way out of webrtcbin (the send watchdog) */
   guint64 video_packets_captured;  /* video RTP the capture made (a file source stops at its end) */
+  BridgeRecvStats recv;            /* receive side: audio frames concealed, video freezes (status.h) */
 } BridgeMediaCounters;
 
 typedef struct {

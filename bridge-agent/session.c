@@ -302,6 +302,7 @@ on_pad_added (GstElement *webrtc, GstPad *pad, gpointer user_data)
     add_count_probe (pad, &media->packets_received);
     g_autoptr (GstPad) out = gst_element_get_static_pad (counted, "src");
     add_count_probe (out, audio ? &media->audio_buffers_received : &media->frames_received);
+    bridge_media_watch_recv (media, bin, audio);
     if (!link_recv (session, pad, bin, audio))
       post_failed (session, g_strdup_printf ("cannot play the received %s", kind));
   } else {

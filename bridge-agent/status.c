@@ -59,6 +59,27 @@ add_bool (JsonBuilder *b, const char *name, gboolean value)
   json_builder_add_boolean_value (b, value);
 }
 
+/* "recv": what the site receives (see BridgeRecvStats). */
+static void
+add_recv (JsonBuilder *b, const BridgeRecvStats *r)
+{
+  json_builder_set_member_name (b, "recv");
+  json_builder_begin_object (b);
+  add_int (b, "audio_frames", (gint64) r->audio_frames);
+  add_int (b, "audio_concealed", (gint64) r->audio_concealed);
+  add_int (b, "audio_fec", (gint64) r->audio_fec);
+  add_int (b, "video_frames", (gint64) r->video_frames);
+  add_int (b, "video_frozen_ms", (gint64) r->video_frozen_ms);
+  json_builder_set_member_name (b, "video_last_frame_ms_ago");
+  if (r->video_last_frame_ms_ago < 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_int_value (b, r->video_last_frame_ms_ago);
+  add_int (b, "video_width", r->video_width);
+  add_int (b, "video_height", r->video_height);
+  json_builder_end_object (b);
+}
+
 char *
 bridge_status_to_json (const BridgeStatusInfo *info)
 {
@@ -102,6 +123,7 @@ bridge_status_to_json (const BridgeStatusInfo *info)
   else
     json_builder_add_int_value (b, info->remb_kbps);
   add_string_or_null (b, "adapt", info->adapt_reason);
+  add_recv (b, &info->recv);
   json_builder_end_object (b);
 
   g_autoptr (JsonNode) root = json_builder_get_root (b);
@@ -215,7 +237,7 @@ serve_page (BridgeStatusServer *server, SoupServerMessage *msg)
 static void
 serve_json (BridgeStatusServer *server, SoupServerMessage *msg)
 {
-  BridgeStatusInfo info = { .rtt_ms = -1, .loss = -1 };
+  BridgeStatusInfo info = { .rtt_ms = -1, .loss = -1, .recv.video_last_frame_ms_ago = -1 };
 
   server->hooks->get (&info, server->user_data);
   reply (msg, SOUP_STATUS_OK, "application/json", bridge_status_to_json (&info));

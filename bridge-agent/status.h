@@ -5,7 +5,7 @@
  *   GET  /             the status page (Vietnamese by default, ?lang=en for English) with raise-hand
  *                      and local-mute buttons; it polls /status.json every second
  *   GET  /status.json  {state, since, reconnects, rtt_ms, loss, send_kbps, audio_only, last_error,
- *                      video: {kbps, width, height, fps}, remb_kbps, adapt, ...}
+ *                      video: {kbps, width, height, fps}, remb_kbps, adapt, recv: {...}, ...}
  *   POST /mute         body "true"/"false": local microphone mute
  *   POST /hand         body "true"/"false": raise or lower the hand
  *
@@ -18,6 +18,21 @@
 #include "reconnect.h"
 
 G_BEGIN_DECLS
+
+/* What the site receives from the mcu, counted after the decoders, over the whole process (all sessions).
+ * Audio in 20 ms frames (48 kHz: 960 samples): a frame is "concealed" when no packet for it reached the
+ * Opus decoder (the jitter buffer gave up on it: a GAP) and the next packet carried no in-band FEC for it,
+ * so opusdec made it up (PLC); "fec" counts the lost frames rebuilt from the next packet's FEC instead. */
+typedef struct {
+  guint64 audio_frames;        /* 20 ms frames played: received + fec + concealed */
+  guint64 audio_concealed;     /* made up by PLC (no packet, no FEC) */
+  guint64 audio_fec;           /* rebuilt from the next packet's in-band FEC */
+  guint64 video_frames;        /* decoded VP8 frames */
+  guint64 video_frozen_ms;     /* sum of the gaps between decoded frames longer than max(200 ms, 3 × the
+                                * usual interval), Chromium's freeze rule; an ongoing gap is not in it yet */
+  gint64 video_last_frame_ms_ago;  /* < 0: no frame decoded yet */
+  guint video_width, video_height; /* of the last decoded frame (the tier the mcu sends us); 0 unknown */
+} BridgeRecvStats;
 
 typedef struct {
   BridgeState state;
@@ -42,6 +57,7 @@ typedef struct {
   guint width, height, framerate;  /* what the encoder is given now (the adaptation ladder's step) */
   guint remb_kbps;           /* the bitrate the mcu asks for (REMB); 0: none received */
   const char *adapt_reason;  /* what decided the last adaptation step; NULL: none yet */
+  BridgeRecvStats recv;      /* receive side: audio continuity and video freezes */
 } BridgeStatusInfo;
 
 /* (transfer full): the JSON object /status.json serves. */

@@ -2,6 +2,7 @@
 /* Unit tests for the agent's status: the JSON snapshot (fields, types, nulls) and the local HTTP server
  * (page in Vietnamese/English, /status.json, mute and hand buttons, JSON errors). */
 #include "status.h"
+#include "media-private.h"
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -79,6 +80,72 @@ test_json_unknowns_are_null (void)
   g_assert_false (json_object_get_boolean_member (o, "audio_only"));
   g_assert_true (json_object_get_null_member (o, "remb_kbps"));
   g_assert_true (json_object_get_null_member (o, "adapt"));
+}
+
+static void
+test_json_recv (void)
+{
+  BridgeStatusInfo info = { .state = BRIDGE_STATE_CONNECTED, .rtt_ms = -1, .loss = -1, .send_kbps = -1,
+                            .recv = { .audio_frames = 1500, .audio_concealed = 40, .audio_fec = 110,
+                                      .video_frames = 420, .video_frozen_ms = 1230,
+                                      .video_last_frame_ms_ago = 67, .video_width = 320, .video_height = 180 } };
+  g_autofree char *text = bridge_status_to_json (&info);
+  g_autoptr (JsonObject) o = parse_object (text);
+  JsonObject *recv = json_object_get_object_member (o, "recv");
+
+  g_assert_nonnull (recv);
+  g_assert_cmpint (json_object_get_int_member (recv, "audio_frames"), ==, 1500);
+  g_assert_cmpint (json_object_get_int_member (recv, "audio_concealed"), ==, 40);
+  g_assert_cmpint (json_object_get_int_member (recv, "audio_fec"), ==, 110);
+  g_assert_cmpint (json_object_get_int_member (recv, "video_frames"), ==, 420);
+  g_assert_cmpint (json_object_get_int_member (recv, "video_frozen_ms"), ==, 1230);
+  g_assert_cmpint (json_object_get_int_member (recv, "video_last_frame_ms_ago"), ==, 67);
+  g_assert_cmpint (json_object_get_int_member (recv, "video_width"), ==, 320);
+  g_assert_cmpint (json_object_get_int_member (recv, "video_height"), ==, 180);
+
+  info.recv.video_last_frame_ms_ago = -1;  /* no frame yet */
+  g_autofree char *none = bridge_status_to_json (&info);
+  g_autoptr (JsonObject) o2 = parse_object (none);
+  g_assert_true (json_object_get_null_member (json_object_get_object_member (o2, "recv"), "video_last_frame_ms_ago"));
+}
+
+/* RFC 6716 TOC: durations and frame counts, the LBRR flag of SILK/hybrid frames, malformed packets. */
+static void
+test_opus_packet_info (void)
+{
+  gboolean lbrr = TRUE;
+
+  /* SILK WB 20 ms (config 9), code 0, mono: VAD bit 7, LBRR bit 6 */
+  const guint8 silk_fec[] = { 9 << 3, 0xc0, 0x12 }, silk_plain[] = { 9 << 3, 0x80, 0x12 };
+  g_assert_cmpuint (bridge_opus_packet_info (silk_fec, sizeof silk_fec, &lbrr), ==, 960);
+  g_assert_true (lbrr);
+  g_assert_cmpuint (bridge_opus_packet_info (silk_plain, sizeof silk_plain, &lbrr), ==, 960);
+  g_assert_false (lbrr);
+  /* hybrid FB 20 ms (config 15), stereo: the side channel's LBRR bit (bit 4 for one SILK frame) */
+  const guint8 hybrid_side[] = { (15 << 3) | 0x4, 0x10, 0 };
+  g_assert_cmpuint (bridge_opus_packet_info (hybrid_side, sizeof hybrid_side, &lbrr), ==, 960);
+  g_assert_true (lbrr);
+  /* SILK 40 ms (config 2): two VAD bits, LBRR is bit 5 */
+  const guint8 silk40[] = { 2 << 3, 0x20 };
+  g_assert_cmpuint (bridge_opus_packet_info (silk40, sizeof silk40, &lbrr), ==, 1920);
+  g_assert_true (lbrr);
+  /* CELT-only 20 ms (config 31): no FEC; code 1 = two frames */
+  const guint8 celt2[] = { (31 << 3) | 1, 0xff, 0xff };
+  g_assert_cmpuint (bridge_opus_packet_info (celt2, sizeof celt2, &lbrr), ==, 1920);
+  g_assert_false (lbrr);
+  /* code 3: frame count in the second byte (3 × 20 ms); code 2 with a first frame's size */
+  const guint8 code3[] = { (9 << 3) | 3, 3, 0, 0 };
+  g_assert_cmpuint (bridge_opus_packet_info (code3, sizeof code3, &lbrr), ==, 2880);
+  const guint8 code2[] = { (9 << 3) | 2, 1, 0x40, 0x00 };
+  g_assert_cmpuint (bridge_opus_packet_info (code2, sizeof code2, &lbrr), ==, 1920);
+  g_assert_true (lbrr);
+  /* malformed: empty, code 2 size past the end, code 3 without frames or too long (7 × 20 ms) */
+  const guint8 bad2[] = { (9 << 3) | 2, 200, 0 }, no_frames[] = { (9 << 3) | 3, 0 }, too_long[] = { (9 << 3) | 3, 7 };
+  g_assert_cmpuint (bridge_opus_packet_info (NULL, 0, &lbrr), ==, 0);
+  g_assert_cmpuint (bridge_opus_packet_info (bad2, sizeof bad2, &lbrr), ==, 0);
+  g_assert_cmpuint (bridge_opus_packet_info (no_frames, sizeof no_frames, &lbrr), ==, 0);
+  g_assert_cmpuint (bridge_opus_packet_info (too_long, sizeof too_long, &lbrr), ==, 0);
+  g_assert_cmpuint (bridge_opus_packet_info (code2, 1, &lbrr), ==, 0);
 }
 
 typedef struct {
@@ -213,6 +280,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/agent/status/json-fields", test_json_fields);
   g_test_add_func ("/agent/status/json-unknowns-null", test_json_unknowns_are_null);
+  g_test_add_func ("/agent/status/json-recv", test_json_recv);
+  g_test_add_func ("/agent/status/opus-packet-info", test_opus_packet_info);
   g_test_add_func ("/agent/status/server", test_server);
   g_test_add_func ("/agent/status/server-bad-address", test_server_bad_address);
   return g_test_run ();
