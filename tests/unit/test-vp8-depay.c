@@ -240,6 +240,47 @@ test_overflow_and_swap (void)
   mcu_vp8_depay_free (fx.depay);
 }
 
+/* A one-packet frame with picture id, TL0PICIDX and TID (RFC 7741 §4.2) and a 20-byte VP8 payload. */
+static int
+push_layered (McuVp8Depay *depay, guint16 seq, guint pid, guint tid, guint tl0, gboolean key)
+{
+  guint8 p[26] = { 0x90, 0xe0, (guint8) (0x80 | (pid >> 8)), (guint8) pid, (guint8) tl0, (guint8) (tid << 6) };
+
+  p[6] = key ? 0x10 : 0x11;
+  if (key) {
+    p[9] = 0x9d, p[10] = 0x01, p[11] = 0x2a, p[12] = 64, p[14] = 48;
+  }
+  return mcu_vp8_depay_push (depay, p, sizeof p, seq, pid * 3000, TRUE);
+}
+
+static void
+test_temporal_layers (void)
+{
+  McuVp8Depay *depay = mcu_vp8_depay_new (4096);
+
+  g_assert_cmpint (push_layered (depay, 10, 0, 0, 0, TRUE), ==, MCU_VP8_DEPAY_FRAME);
+  g_assert_cmpint (push_layered (depay, 11, 1, 1, 0, FALSE), ==, MCU_VP8_DEPAY_FRAME);
+  g_assert_cmpint (push_layered (depay, 12, 2, 0, 1, FALSE), ==, MCU_VP8_DEPAY_FRAME);
+  /* An upper-layer frame lost (seq 13): the next base frame follows base 1, so nothing is broken. */
+  g_assert_cmpint (push_layered (depay, 14, 4, 0, 2, FALSE), ==, MCU_VP8_DEPAY_FRAME);
+  g_assert_false (mcu_vp8_depay_needs_keyframe (depay));
+  /* Lost again, and the next frame is upper-layer too: skipped until the next base frame. */
+  g_assert_cmpint (push_layered (depay, 16, 6, 1, 2, FALSE), ==, MCU_VP8_DEPAY_PENDING);
+  g_assert_true (mcu_vp8_depay_needs_base_frame (depay));
+  g_assert_false (mcu_vp8_depay_needs_keyframe (depay));
+  g_assert_cmpint (push_layered (depay, 17, 7, 0, 3, FALSE), ==, MCU_VP8_DEPAY_FRAME);
+  g_assert_false (mcu_vp8_depay_needs_base_frame (depay));
+  /* A base frame lost (seq 18, TL0PICIDX 4): only a key frame repairs that. */
+  g_assert_cmpint (push_layered (depay, 19, 9, 1, 4, FALSE), ==, MCU_VP8_DEPAY_PENDING);
+  g_assert_true (mcu_vp8_depay_needs_keyframe (depay));
+  g_assert_cmpint (push_layered (depay, 20, 10, 0, 5, FALSE), ==, MCU_VP8_DEPAY_PENDING);
+  g_assert_cmpint (push_layered (depay, 21, 11, 0, 6, TRUE), ==, MCU_VP8_DEPAY_FRAME);
+  g_assert_false (mcu_vp8_depay_needs_keyframe (depay));
+  g_assert_cmpuint (mcu_vp8_depay_stats (depay)->skipped_nonref, ==, 1);
+  g_assert_cmpuint (mcu_vp8_depay_stats (depay)->dropped_waiting, ==, 3);
+  mcu_vp8_depay_free (depay);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -252,5 +293,6 @@ main (int argc, char **argv)
   g_test_add_func ("/vp8/loss-waits-for-keyframe", test_loss_waits_for_keyframe);
   g_test_add_func ("/vp8/gap-without-loss", test_gap_without_loss);
   g_test_add_func ("/vp8/overflow-and-swap", test_overflow_and_swap);
+  g_test_add_func ("/vp8/temporal-layers", test_temporal_layers);
   return g_test_run ();
 }
