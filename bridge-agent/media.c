@@ -206,6 +206,7 @@ bridge_media_new (const BridgeMediaConfig *config, const BridgeMediaHooks *hooks
   media->rtx_pt = -1;
   media->last_loss = -1;
   media->recv_epoch_us = g_get_monotonic_time ();
+  media->recv_video_last_pts = GST_CLOCK_TIME_NONE;
   media->rtx_budget_kbps = bridge_rtx_budget_kbps (config->video_kbps);
   media->hooks = hooks;
   media->user_data = user_data;
@@ -472,8 +473,37 @@ watch_audio (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* The video decoder's source pad: frame times, freezes (Chromium's rule: a gap longer than
- * max(200 ms, 3 × the usual interval) is frozen time, all of it), and the decoded size. */
+static gboolean
+is_freeze (const BridgeMedia *media, guint gap_ms)
+{
+  return gap_ms > MAX (FREEZE_MIN_MS, 3 * media->recv_video_interval_ms);
+}
+
+/* One decoded frame: its gap to the previous one in the stream's own time (PTS) and by the clock. The
+ * first frame of a new session (a new decoder) counts its gap by the clock in both. */
+static void
+video_frame (BridgeMedia *media, GstClockTime pts)
+{
+  gint now = (gint) ((g_get_monotonic_time () - media->recv_epoch_us) / 1000) + 1;
+  gint last = g_atomic_int_get (&media->recv_video_last_ms);
+  guint wall_gap = last == 0 ? 0 : (guint) MAX (now - last, 0);
+  gboolean have_pts = GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (media->recv_video_last_pts)
+                      && pts >= media->recv_video_last_pts;
+  guint gap = have_pts ? (guint) ((pts - media->recv_video_last_pts) / GST_MSECOND) : wall_gap;
+
+  if (last != 0 && is_freeze (media, wall_gap))
+    recv_add (media, BRIDGE_RECV_VIDEO_ARRIVAL_GAPS_MS, wall_gap);
+  if (last != 0 && is_freeze (media, gap))
+    recv_add (media, BRIDGE_RECV_VIDEO_FROZEN_MS, gap);
+  else if (last != 0)
+    media->recv_video_interval_ms = media->recv_video_interval_ms == 0
+      ? gap : (media->recv_video_interval_ms * 7 + gap) / 8;
+  media->recv_video_last_pts = pts;
+  g_atomic_int_set (&media->recv_video_last_ms, now);
+  recv_add (media, BRIDGE_RECV_VIDEO_FRAMES, 1);
+}
+
+/* The video decoder's source pad: frames (video_frame) and the decoded size. */
 static GstPadProbeReturn
 watch_video (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -493,18 +523,7 @@ watch_video (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     }
     return GST_PAD_PROBE_OK;
   }
-  gint now = (gint) ((g_get_monotonic_time () - media->recv_epoch_us) / 1000) + 1;
-  gint last = g_atomic_int_get (&media->recv_video_last_ms);
-  if (last != 0) {
-    guint gap = (guint) MAX (now - last, 0);
-    if (gap > MAX (FREEZE_MIN_MS, 3 * media->recv_video_interval_ms))
-      recv_add (media, BRIDGE_RECV_VIDEO_FROZEN_MS, gap);
-    else
-      media->recv_video_interval_ms = media->recv_video_interval_ms == 0
-        ? gap : (media->recv_video_interval_ms * 7 + gap) / 8;
-  }
-  g_atomic_int_set (&media->recv_video_last_ms, now);
-  recv_add (media, BRIDGE_RECV_VIDEO_FRAMES, 1);
+  video_frame (media, GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info)));
   return GST_PAD_PROBE_OK;
 }
 
@@ -542,6 +561,7 @@ bridge_media_watch_recv (BridgeMedia *media, GstElement *bin, gboolean audio)
     gst_pad_add_probe (sink, types, watch_audio, media, NULL);
   } else {
     g_autoptr (GstPad) src = gst_element_get_static_pad (decoder, "src");
+    media->recv_video_last_pts = GST_CLOCK_TIME_NONE;  /* before its first frame: the old decoder is gone */
     gst_pad_add_probe (src, types, watch_video, media, NULL);
   }
 }
@@ -559,6 +579,7 @@ get_recv (BridgeMedia *media, BridgeRecvStats *recv)
   recv->audio_fec = media->recv_totals[BRIDGE_RECV_AUDIO_FEC];
   recv->video_frames = media->recv_totals[BRIDGE_RECV_VIDEO_FRAMES];
   recv->video_frozen_ms = media->recv_totals[BRIDGE_RECV_VIDEO_FROZEN_MS];
+  recv->video_arrival_gaps_ms = media->recv_totals[BRIDGE_RECV_VIDEO_ARRIVAL_GAPS_MS];
   gint last = g_atomic_int_get (&media->recv_video_last_ms);
   gint64 now = (g_get_monotonic_time () - media->recv_epoch_us) / 1000 + 1;
   recv->video_last_frame_ms_ago = last == 0 ? -1 : MAX (now - last, 0);

@@ -29,7 +29,11 @@ typedef struct {
   guint64 audio_fec;           /* rebuilt from the next packet's in-band FEC */
   guint64 video_frames;        /* decoded VP8 frames */
   guint64 video_frozen_ms;     /* sum of the gaps between decoded frames longer than max(200 ms, 3 × the
-                                * usual interval), Chromium's freeze rule; an ongoing gap is not in it yet */
+                                * usual interval), Chromium's freeze rule, in the frames' own time (PTS: what
+                                * a display synchronised to the clock shows; the jitter buffer's wait for a
+                                * resend within its latency is no freeze); an ongoing gap is not in it yet */
+  guint64 video_arrival_gaps_ms; /* the same rule on the wall-clock times frames leave the decoder (what an
+                                  * unsynchronised sink sees: network jitter and resend waits included) */
   gint64 video_last_frame_ms_ago;  /* < 0: no frame decoded yet */
   guint video_width, video_height; /* of the last decoded frame (the tier the mcu sends us); 0 unknown */
 } BridgeRecvStats;
