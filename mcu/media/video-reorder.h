@@ -72,6 +72,7 @@ int mcu_video_reorder_poll (McuVideoReorder *reorder, gint64 now_us);
 void mcu_video_reorder_flush (McuVideoReorder *reorder);
 /* Packets held behind a hole right now. */
 guint mcu_video_reorder_held (const McuVideoReorder *reorder);
+/* (transfer none) Counters, valid as long as @reorder. */
 const McuVideoReorderStats *mcu_video_reorder_stats (const McuVideoReorder *reorder);
 
 G_END_DECLS
