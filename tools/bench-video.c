@@ -112,7 +112,7 @@ push_frames (Bench *b, gint64 now)
     s->ts += 90000 / FPS;
     for (guint k = 0; k < packets->len; k++) {
       MediaGenVideoPacket *p = &g_array_index (packets, MediaGenVideoPacket, k);
-      mcu_video_site_push_rtp (s->site, p->data, p->len, s->rtp_seq++, s->ts, p->marker, now);
+      mcu_video_site_push_rtp (s->site, p->data, p->len, 0, s->rtp_seq++, s->ts, p->marker, FALSE, now);
     }
     s->frame = (s->frame + 1) % FRAMES;
   }

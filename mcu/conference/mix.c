@@ -523,6 +523,8 @@ on_tier_timer (gpointer user_data)
     mcu_session_set_mix_state (site->session, site->tier, video.decoding, video.tile, video.decoded_frames);
     mcu_session_get_stats (site->session, &stats);
     mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);
+    if (site->video != NULL)
+      mcu_video_site_set_rtt_ms (site->video, stats.rtp.rtt_ms);   /* how long its video's holes wait */
     check_ladder (mix, site, &stats, now_us);
   }
   return G_SOURCE_CONTINUE;
@@ -597,13 +599,13 @@ mix_media (McuSession *session, McuMediaKind kind, guint8 *packet, gsize len, co
       break;
     case MCU_MEDIA_VIDEO:
       if (site->video != NULL)
-        mcu_video_site_push_rtp (site->video, payload, info->payload_len, info->seq, info->ts, info->marker,
-                                 info->arrival_us);
+        mcu_video_site_push_rtp (site->video, payload, info->payload_len, info->ssrc, info->seq, info->ts,
+                                 info->marker, info->retransmitted, info->arrival_us);
       break;
     case MCU_MEDIA_CONTENT:
       if (site->video != NULL)
-        mcu_video_site_push_content_rtp (site->video, payload, info->payload_len, info->seq, info->ts,
-                                         info->marker, info->arrival_us);
+        mcu_video_site_push_content_rtp (site->video, payload, info->payload_len, info->ssrc, info->seq,
+                                         info->ts, info->marker, info->retransmitted, info->arrival_us);
       break;
     default:
       break;

@@ -236,21 +236,29 @@ mcu_video_site_get_id (const McuVideoSite *site)
 }
 
 int
-mcu_video_site_push_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
-                         gboolean marker, gint64 arrival_us)
+mcu_video_site_push_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint32 ssrc, guint16 seq,
+                         guint32 ts, gboolean marker, gboolean retransmitted, gint64 arrival_us)
 {
   if (payload == NULL)
     return -EINVAL;
-  return mcu_video_stream_push (&site->camera, payload, len, seq, ts, marker, arrival_us);
+  return mcu_video_stream_push_rtp (&site->camera, payload, len, ssrc, seq, ts, marker, retransmitted, arrival_us);
 }
 
 int
-mcu_video_site_push_content_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint16 seq,
-                                 guint32 ts, gboolean marker, gint64 arrival_us)
+mcu_video_site_push_content_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint32 ssrc,
+                                 guint16 seq, guint32 ts, gboolean marker, gboolean retransmitted,
+                                 gint64 arrival_us)
 {
   if (payload == NULL)
     return -EINVAL;
-  return mcu_video_stream_push (&site->content, payload, len, seq, ts, marker, arrival_us);
+  return mcu_video_stream_push_rtp (&site->content, payload, len, ssrc, seq, ts, marker, retransmitted, arrival_us);
+}
+
+void
+mcu_video_site_set_rtt_ms (McuVideoSite *site, double rtt_ms)
+{
+  mcu_video_stream_set_rtt_ms (&site->camera, rtt_ms);
+  mcu_video_stream_set_rtt_ms (&site->content, rtt_ms);
 }
 
 void

@@ -135,13 +135,18 @@ void mcu_video_mixer_remove_site (McuVideoMixer *mixer, McuVideoSite *site);
 void mcu_video_site_set_label (McuVideoSite *site, const char *label);
 guint mcu_video_site_get_id (const McuVideoSite *site);
 
-/* Media thread, hot path: no allocation, no logging, no waiting on video. Returns 1 when a frame
- * completed, 0 when the packet was taken, -EINVAL for a malformed payload (counted). */
-int mcu_video_site_push_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
-                             gboolean marker, gint64 arrival_us);
+/* Media thread, hot path: no allocation, no logging, no waiting on video. Packets may come out of
+ * order (late RTX repairs: @retransmitted; @ssrc 0 when unknown); they are put back in order first.
+ * Returns the number of frames completed (>= 0), -EINVAL for a malformed payload (counted). */
+int mcu_video_site_push_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint32 ssrc, guint16 seq,
+                             guint32 ts, gboolean marker, gboolean retransmitted, gint64 arrival_us);
 /* The same for the site's second video (content: slides, screen). */
-int mcu_video_site_push_content_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint16 seq,
-                                     guint32 ts, gboolean marker, gint64 arrival_us);
+int mcu_video_site_push_content_rtp (McuVideoSite *site, const guint8 *payload, gsize len, guint32 ssrc,
+                                     guint16 seq, guint32 ts, gboolean marker, gboolean retransmitted,
+                                     gint64 arrival_us);
+/* Any thread: the round-trip time to the site (< 0 unknown); a missing packet of its video is waited
+ * for about 2.5 round trips (a NACK's repair) before its frame is given up. */
+void mcu_video_site_set_rtt_ms (McuVideoSite *site, double rtt_ms);
 /* Control thread: the site's content stream ended (m-line inactive, BYE); ends its presentation. */
 void mcu_video_site_content_stop (McuVideoSite *site);
 
