@@ -55,9 +55,9 @@ struct _BridgeMedia {
   /* Receive side (bridge_media_watch_recv). (atomic) counters, 32-bit wrapping, widened in
    * bridge_media_get_counters: 20 ms audio frames played / concealed / rebuilt by FEC, video frames,
    * frozen milliseconds. */
-  guint recv_raw[6];
-  guint64 recv_totals[6];
-  guint recv_last_raw[6];
+  guint recv_raw[7];
+  guint64 recv_totals[7];
+  guint recv_last_raw[7];
   guint recv_gap_samples;       /* audio decoder's thread: lost samples (GAPs) not yet resolved */
   gint64 recv_epoch_us;         /* monotonic time the media was made; frame times count from it */
   gint recv_video_last_ms;      /* (atomic) time of the last decoded frame since recv_epoch_us + 1; 0 none */
@@ -68,7 +68,8 @@ struct _BridgeMedia {
 };
 
 enum { BRIDGE_RECV_AUDIO_FRAMES, BRIDGE_RECV_AUDIO_CONCEALED, BRIDGE_RECV_AUDIO_FEC, BRIDGE_RECV_VIDEO_FRAMES,
-       BRIDGE_RECV_VIDEO_FROZEN_MS, BRIDGE_RECV_VIDEO_ARRIVAL_GAPS_MS };
+       BRIDGE_RECV_VIDEO_FROZEN_MS, BRIDGE_RECV_VIDEO_ARRIVAL_GAPS_MS,
+       BRIDGE_RECV_VIDEO_LOST };
 
 /* An Opus packet's duration in 48 kHz samples (0: not a valid packet) and whether its first frame carries
  * SILK in-band FEC (LBRR) for the frame before it (*lbrr FALSE when unknown: CELT-only, or framing code 3).

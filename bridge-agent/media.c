@@ -527,6 +527,18 @@ watch_video (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The video depayloader's sink pad: the jitter buffer's lost-packet events (one per packet, or per run
+ * of packets when it gives up on several at once: counted as one each; a lower bound). */
+static GstPadProbeReturn
+watch_video_lost (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM && gst_event_has_name (event, "GstRTPPacketLost"))
+    recv_add (user_data, BRIDGE_RECV_VIDEO_LOST, 1);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 find_by_factory (GstElement *bin, const char *factory)
 {
@@ -563,6 +575,10 @@ bridge_media_watch_recv (BridgeMedia *media, GstElement *bin, gboolean audio)
     g_autoptr (GstPad) src = gst_element_get_static_pad (decoder, "src");
     media->recv_video_last_pts = GST_CLOCK_TIME_NONE;  /* before its first frame: the old decoder is gone */
     gst_pad_add_probe (src, types, watch_video, media, NULL);
+    g_autoptr (GstElement) depay = find_by_factory (bin, "rtpvp8depay");
+    g_autoptr (GstPad) depay_sink = depay ? gst_element_get_static_pad (depay, "sink") : NULL;
+    if (depay_sink != NULL)
+      gst_pad_add_probe (depay_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, watch_video_lost, media, NULL);
   }
 }
 
@@ -580,6 +596,7 @@ get_recv (BridgeMedia *media, BridgeRecvStats *recv)
   recv->video_frames = media->recv_totals[BRIDGE_RECV_VIDEO_FRAMES];
   recv->video_frozen_ms = media->recv_totals[BRIDGE_RECV_VIDEO_FROZEN_MS];
   recv->video_arrival_gaps_ms = media->recv_totals[BRIDGE_RECV_VIDEO_ARRIVAL_GAPS_MS];
+  recv->video_lost = media->recv_totals[BRIDGE_RECV_VIDEO_LOST];
   gint last = g_atomic_int_get (&media->recv_video_last_ms);
   gint64 now = (g_get_monotonic_time () - media->recv_epoch_us) / 1000 + 1;
   recv->video_last_frame_ms_ago = last == 0 ? -1 : MAX (now - last, 0);

@@ -71,6 +71,7 @@ add_recv (JsonBuilder *b, const BridgeRecvStats *r)
   add_int (b, "video_frames", (gint64) r->video_frames);
   add_int (b, "video_frozen_ms", (gint64) r->video_frozen_ms);
   add_int (b, "video_arrival_gaps_ms", (gint64) r->video_arrival_gaps_ms);
+  add_int (b, "video_lost", (gint64) r->video_lost);
   json_builder_set_member_name (b, "video_last_frame_ms_ago");
   if (r->video_last_frame_ms_ago < 0)
     json_builder_add_null_value (b);

@@ -34,6 +34,8 @@ typedef struct {
                                 * resend within its latency is no freeze); an ongoing gap is not in it yet */
   guint64 video_arrival_gaps_ms; /* the same rule on the wall-clock times frames leave the decoder (what an
                                   * unsynchronised sink sees: network jitter and resend waits included) */
+  guint64 video_lost;          /* video packets the jitter buffer gave up (GstRTPPacketLost events: lost on
+                                * the way, or too late for its latency even after a NACK) */
   gint64 video_last_frame_ms_ago;  /* < 0: no frame decoded yet */
   guint video_width, video_height; /* of the last decoded frame (the tier the mcu sends us); 0 unknown */
 } BridgeRecvStats;

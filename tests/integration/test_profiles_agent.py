@@ -61,6 +61,7 @@ def agent_sample(agent, t0):
             "audio_only": s.get("audio_only"),
             "audio_frames": r.get("audio_frames", 0), "audio_concealed": r.get("audio_concealed", 0),
             "audio_fec": r.get("audio_fec", 0), "video_frames": r.get("video_frames", 0),
+            "video_lost": r.get("video_lost", 0), "packets_received": s.get("packets_received", 0),
             "video_frozen_ms": r.get("video_frozen_ms", 0), "arrival_gaps_ms": r.get("video_arrival_gaps_ms", 0),
             "ago_ms": r.get("video_last_frame_ms_ago"),
             "width": r.get("video_width", 0),
@@ -89,7 +90,8 @@ def measure(samples, flaps_ms=()):
            "audio_frames": d("audio_frames"), "frozen_s": max(frozen_ms, 0) / 1000,
            "frozen_s_per_min": 60.0 * max(frozen_ms, 0) / 1000 / span_s, "span_s": span_s,
            "arrival_gaps_s_per_min": 60.0 * d("arrival_gaps_ms") / 1000 / span_s,
-           "fps": d("video_frames") / span_s, "width": max(set(widths), key=widths.count),
+           "fps": d("video_frames") / span_s,
+           "video_lost_per_s": d("video_lost") / span_s, "packets_per_s": d("packets_received") / span_s, "width": max(set(widths), key=widths.count),
            "rtt_ms": rtts[len(rtts) // 2] if rtts else None, "reconnects": d("reconnects"),
            "back_s": [tp.time_back(samples, up_ms, hold=6) for up_ms in flaps_ms]}
     return fig

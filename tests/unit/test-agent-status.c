@@ -87,7 +87,7 @@ test_json_recv (void)
 {
   BridgeStatusInfo info = { .state = BRIDGE_STATE_CONNECTED, .rtt_ms = -1, .loss = -1, .send_kbps = -1,
                             .recv = { .audio_frames = 1500, .audio_concealed = 40, .audio_fec = 110,
-                                      .video_frames = 420, .video_frozen_ms = 1230, .video_arrival_gaps_ms = 4560,
+                                      .video_frames = 420, .video_frozen_ms = 1230, .video_arrival_gaps_ms = 4560, .video_lost = 17,
                                       .video_last_frame_ms_ago = 67, .video_width = 320, .video_height = 180 } };
   g_autofree char *text = bridge_status_to_json (&info);
   g_autoptr (JsonObject) o = parse_object (text);
@@ -100,6 +100,7 @@ test_json_recv (void)
   g_assert_cmpint (json_object_get_int_member (recv, "video_frames"), ==, 420);
   g_assert_cmpint (json_object_get_int_member (recv, "video_frozen_ms"), ==, 1230);
   g_assert_cmpint (json_object_get_int_member (recv, "video_arrival_gaps_ms"), ==, 4560);
+  g_assert_cmpint (json_object_get_int_member (recv, "video_lost"), ==, 17);
   g_assert_cmpint (json_object_get_int_member (recv, "video_last_frame_ms_ago"), ==, 67);
   g_assert_cmpint (json_object_get_int_member (recv, "video_width"), ==, 320);
   g_assert_cmpint (json_object_get_int_member (recv, "video_height"), ==, 180);
