@@ -50,7 +50,7 @@ FREEZE_MIN_MS = 200   # the agent's rule (bridge-agent/media.c): a gap above thi
 
 # Targets the agent does not meet yet: measured and printed as XFAIL (XPASS when met); MCU_PROFILES_STRICT=1
 # fails them. Measured 2026-11-25 on the shared 2-core machine, 7 runs of rural-3g: frozen 0.0, 0.5, 0.8
-# (met) and 5.7, 12.4, 18.7, 32.4 s a minute (missed). Causes, none in this test's reach:
+# (met) and 5.7, 18.7, 32.4, 60.2 s a minute (missed; the last at a load average of 48). Causes, none in this test's reach:
 # - the agent starts sending 640x360@15 at 750 kbit/s into the 600 kbit/s uplink; until its adaptation
 #   (adapt.c) is below the cap (2-3 s) the uplink queue makes the RTT the mcu measures ~550-700 ms
 #   against ~340 ms steady, so the mcu's ladder (down-rtt, ladder.c) cuts the agent's *downlink* tier —
