@@ -198,6 +198,8 @@ typedef struct {
 
 static double tick_p50 (const McuMixStats *s, guint t) { return s->audio.tick_us_p50 / 1e6; }
 static double tick_p99 (const McuMixStats *s, guint t) { return s->audio.tick_us_p99 / 1e6; }
+static double held_p50 (const McuMixStats *s, guint t) { return s->audio.held_us_p50 / 1e6; }
+static double held_p99 (const McuMixStats *s, guint t) { return s->audio.held_us_p99 / 1e6; }
 static double encodes (const McuMixStats *s, guint t) { return s->audio.encodes_last_tick; }
 static double audio_decodes (const McuMixStats *s, guint t) { return (double) s->audio.decodes_total; }
 static double decoders (const McuMixStats *s, guint t) { return s->video.decoders_open; }
@@ -212,6 +214,8 @@ static double tier_receivers (const McuMixStats *s, guint t) { return s->receive
 static const MixMetric mix_metrics[] = {
   { "mcu_audio_tick_p50_seconds", "gauge", "time of one 20 ms audio mix tick, median of the last 10 s", FALSE, tick_p50 },
   { "mcu_audio_tick_p99_seconds", "gauge", "time of one 20 ms audio mix tick, 99th percentile", FALSE, tick_p99 },
+  { "mcu_audio_latency_p50_seconds", "gauge", "server-added audio latency (jitter buffer + tick) of the heard talkers, median of the last 500 ticks with talkers", FALSE, held_p50 },
+  { "mcu_audio_latency_p99_seconds", "gauge", "server-added audio latency, 99th percentile", FALSE, held_p99 },
   { "mcu_audio_encodes_per_tick", "gauge", "Opus encodes in the last tick (talkers + 1)", FALSE, encodes },
   { "mcu_audio_decodes_total", "counter", "Opus decodes (incl. FEC and concealment)", FALSE, audio_decodes },
   { "mcu_video_decoders_open", "gauge", "sites' cameras being decoded now (only those in view)", FALSE, decoders },

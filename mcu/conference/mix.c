@@ -117,7 +117,8 @@ typedef struct {
   guint id;
   McuAudioSite *audio;
   McuVideoSite *video;
-  guint tier;
+  guint tier;               /* meaningful only when receives_video */
+  gboolean receives_video;  /* its answer sends video: it is in a tier (an audio-only site is not) */
   McuLadder *ladder;        /* places the site on a rung = output tier (media thread) */
   guint64 sent_bytes;       /* audio + video sent, at the last tier check */
   guint64 delivered_bytes;  /* what its transport-wide feedback says arrived, at the last check */
@@ -520,17 +521,30 @@ on_tier_timer (gpointer user_data)
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site)) {
     if (!mcu_video_mixer_get_site_stats (mix->video, site->id, &video))
       video = (McuVideoSiteStats) { .tile = -1 };
-    mcu_session_set_mix_state (site->session, site->tier, video.decoding, video.tile, video.decoded_frames);
+    mcu_session_set_mix_state (site->session, site->receives_video ? (gint) site->tier : -1, video.decoding,
+                               video.tile, video.decoded_frames);
     mcu_session_get_stats (site->session, &stats);
     mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);
     if (site->video != NULL)
       mcu_video_site_set_rtt_ms (site->video, stats.rtp.rtt_ms);   /* how long its video's holes wait */
-    check_ladder (mix, site, &stats, now_us);
+    if (site->receives_video)
+      check_ladder (mix, site, &stats, now_us);
   }
   return G_SOURCE_CONTINUE;
 }
 
 /* ---- sessions (media thread) ------------------------------------------------------------------ */
+
+/* Whether the site takes the composite: its video m-line was accepted and we send on it. A site that
+ * refused video (a telephone-like audio-only client) is in no tier, so no tier is encoded for it. */
+static gboolean
+receives_video (McuSession *session)
+{
+  const McuSdpNegotiated *negotiated = mcu_session_get_negotiated (session);
+  const McuSdpNegotiatedMedia *video = negotiated ? mcu_sdp_negotiated_find (negotiated, MCU_SDP_MEDIA_VIDEO) : NULL;
+
+  return video != NULL && (video->direction & MCU_SDP_DIRECTION_SENDONLY) != 0;
+}
 
 static void
 mix_attach (McuSession *session, gpointer user_data)
@@ -550,9 +564,12 @@ mix_attach (McuSession *session, gpointer user_data)
     g_warning ("site %s: no video tile: %s", mcu_session_get_site_id (session), error->message);
   site->tier = MIN (mix->start_tier, mix->n_tiers - 1);
   site->ladder = mcu_ladder_new (&mix->ladder, mix->n_tiers, site->tier);
-  g_ptr_array_add (mix->tier_sites[site->tier], site);
-  mcu_video_mixer_set_tier_active (mix->video, site->tier, TRUE);
-  mcu_video_mixer_request_keyframe (mix->video, site->tier);
+  site->receives_video = receives_video (session);
+  if (site->receives_video) {
+    g_ptr_array_add (mix->tier_sites[site->tier], site);
+    mcu_video_mixer_set_tier_active (mix->video, site->tier, TRUE);
+    mcu_video_mixer_request_keyframe (mix->video, site->tier);
+  }
   g_hash_table_insert (mix->sites, GUINT_TO_POINTER (site->id), site);
   mcu_session_set_media_data (session, site);
   if (g_hash_table_contains (mix->muted, mcu_session_get_site_id (session)))
@@ -618,7 +635,7 @@ mix_keyframe_request (McuSession *session, McuMediaKind kind, gpointer user_data
   McuMix *mix = user_data;
   MixSite *site = mcu_session_get_media_data (session);
 
-  if (site != NULL && kind != MCU_MEDIA_AUDIO)
+  if (site != NULL && site->receives_video && kind != MCU_MEDIA_AUDIO)
     mcu_video_mixer_request_keyframe (mix->video, site->tier);
 }
 
@@ -811,6 +828,9 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
     goto fail;
   mix->next_tick_us = g_get_monotonic_time () + AUDIO_TICK_US;
   mix->audio_timer = attach_source (mix, on_audio_timer, mix->next_tick_us);
+  /* The tick goes before sockets and the composite's fan-out that are ready at the same time: with
+   * many sites a tick waiting behind them is late audio for everyone. */
+  g_source_set_priority (mix->audio_timer, G_PRIORITY_HIGH);
   mix->tier_timer = g_timeout_source_new (TIER_CHECK_US / 1000);
   g_source_set_callback (mix->tier_timer, on_tier_timer, mix, NULL);
   g_source_attach (mix->tier_timer, mix->context);

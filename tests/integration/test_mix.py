@@ -158,6 +158,11 @@ def phase_loudest(base):
         time.sleep(0.5)
     mcutest.expect(len(audio_in) == 6 and all(n > 0 for n in audio_in.values()),
                    f"/metrics counts each site's audio packets: {audio_in}")
+    text = urllib.request.urlopen(base + "metrics", timeout=10).read().decode()
+    held = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line.startswith('mcu_audio_latency_p99_seconds{room="meet"}')]
+    mcutest.expect(len(held) == 1 and 0 < held[0] < 0.5, f"the server-added audio latency is measured: {held}")
+    print(f"server-added audio latency p99: {held[0] * 1000:.1f} ms")
     results = {str(k): finish(str(k), p) for k, p in sites.items()}
     listener = results["listener"]
     for f in (440, 550, 660):
