@@ -49,22 +49,27 @@ POLL_S = 0.5
 FREEZE_MIN_MS = 200   # the agent's rule (bridge-agent/media.c): a gap above this may be a freeze
 
 # Targets the agent does not meet yet: measured and printed as XFAIL (XPASS when met); MCU_PROFILES_STRICT=1
-# fails them. Measured 2026-11-25 on the shared 2-core machine, 7 runs of rural-3g: frozen 0.0, 0.5, 0.8
-# (met) and 5.7, 18.7, 32.4, 60.2 s a minute (missed; the last at a load average of 48). Causes, none in this test's reach:
+# fails them. Measured 2026-11-25 on the shared 2-core machine, 8 runs of rural-3g: frozen 0.0, 0.5, 0.8
+# (met, steady RTT ~340 ms) and 5.7, 18.7, 20.6, 32.4, 60.2 s a minute (missed; RTT 500-700 ms; the last at
+# a load average of 48). Causes, none in this test's reach:
+# - the agent's offer has no transport-cc, so the mcu's ladder (ladder.c) has no delivered-rate figure for
+#   it (the input that moves Chromium down at rural-3g/bad) and judges it on loss and RTT alone; when the
+#   600 kbit/s downlink queues from the start (640x360 at ~450 kbit/s + audio + resends), the RTT baseline
+#   is taken while queueing and hides it: the agent stays at 640x360 and the queue's tail drops come in
+#   bursts (runs with a steady RTT ~650 ms);
 # - the agent starts sending 640x360@15 at 750 kbit/s into the 600 kbit/s uplink; until its adaptation
-#   (adapt.c) is below the cap (2-3 s) the uplink queue makes the RTT the mcu measures ~550-700 ms
-#   against ~340 ms steady, so the mcu's ladder (down-rtt, ladder.c) cuts the agent's *downlink* tier —
-#   once to audio only, climbing back a rung per ~13 s — for what is its uplink's queue (the video the
-#   agent then decodes is the ladder's still or thumbnail: frozen time);
-# - the agent's receive jitter buffer latency (webrtcbin latency 200 ms, session.c) is below the link's
-#   RTT (~340 ms), so a NACK's resend always comes too late: every lost video packet (status video_lost,
-#   ~1.6/s at 3 % loss) drops its frame, and 2-3 in a row are a freeze (Chromium's NACK-aware jitter
-#   buffer waits about an RTT for them);
-# - CPU load on the shared machine (load average 10-48 during the runs) adds to both.
+#   (adapt.c) is below the cap (2-3 s) the uplink queue lifts the RTT the mcu measures to ~550-700 ms, and
+#   the ladder's down-rtt then cuts the agent's *downlink* tier for its uplink's queue — once down to audio
+#   only, climbing back a rung per ~13 s (the still and thumbnail it then decodes are frozen time);
+# - the agent's receive jitter buffer latency (webrtcbin latency 200 ms, session.c) is below the RTT
+#   (>= 340 ms), so a NACK's resend always comes too late: every lost video packet (status video_lost,
+#   1.2-1.6/s at 3 % loss) drops its frame, and 2-3 in a row are a freeze (Chromium's NACK-aware jitter
+#   buffer waits about an RTT for them).
 KNOWN_MISSES = {
-    "rural-3g/frozen": "the agent's start rate over the uplink cap makes the mcu's ladder cut its downlink "
-                       "(down-rtt on an uplink queue), and its 200 ms receive latency is below the RTT so "
-                       "NACKs never repair a lost frame (see the comment above KNOWN_MISSES)",
+    "rural-3g/frozen": "no transport-cc from the agent (the mcu's ladder cannot see its downlink queue), "
+                       "its start rate over the uplink cap (down-rtt cuts its downlink for an uplink queue), "
+                       "and its 200 ms receive latency below the RTT (NACKs never repair a lost frame); "
+                       "see the comment above KNOWN_MISSES",
 }
 
 
