@@ -51,6 +51,7 @@ struct _BridgeAgent {
   gint64 join_started;   /* µs of the last increase in this session; 0 = none yet */
   BridgeLinkStats stats;
   gboolean muted, hand_raised;
+  guint receive_latency_ms;  /* the receive jitter buffers' wait, follows the RTT (see on_stats) */
   gint64 adapt_after;    /* µs: receiver reports before this still count an outage as loss */
   int exit_code;
 };
@@ -164,6 +165,7 @@ teardown (BridgeAgent *agent)
   agent->cancel = g_cancellable_new ();
   bridge_whip_leave (agent->whip);
   bridge_media_session_stop (agent->media);
+  agent->receive_latency_ms = BRIDGE_RECEIVE_LATENCY_MIN_MS;   /* what a new session starts with */
   bridge_adapt_reset (agent->adapt);
   BridgeAdaptOutput start = bridge_adapt_get (agent->adapt);
   bridge_media_apply (agent->media, &start);
@@ -285,6 +287,24 @@ on_watchdog (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A lost packet comes back (NACK → RTX) about one RTT later: the receive jitter buffers must wait
+ * that long or the repair arrives after its frame was given up. Raised at once, lowered only when well
+ * above what is needed (each change shifts playback a little). */
+static void
+follow_rtt (BridgeAgent *agent, double rtt_ms)
+{
+  if (rtt_ms < 0)
+    return;
+  guint want = (guint) CLAMP (rtt_ms * 1.3 + 80, BRIDGE_RECEIVE_LATENCY_MIN_MS, BRIDGE_RECEIVE_LATENCY_MAX_MS);
+  want = (want + 49) / 50 * 50;
+  if (want <= agent->receive_latency_ms && want + 150 > agent->receive_latency_ms)
+    return;
+  g_message ("receive latency %u → %u ms (RTT %.0f ms: resent packets must still be in time)",
+             agent->receive_latency_ms, want, rtt_ms);
+  agent->receive_latency_ms = want;
+  bridge_media_set_receive_latency (agent->media, want);
+}
+
 static void
 on_stats (const BridgeLinkStats *stats, gpointer user_data)
 {
@@ -292,6 +312,8 @@ on_stats (const BridgeLinkStats *stats, gpointer user_data)
   BridgeAdaptOutput before = bridge_adapt_get (agent->adapt);
 
   agent->stats = *stats;
+  if (bridge_reconnect_get_state (agent->machine) == BRIDGE_STATE_CONNECTED)
+    follow_rtt (agent, stats->rtt_ms);
   if (bridge_reconnect_get_state (agent->machine) != BRIDGE_STATE_CONNECTED ||
       g_get_monotonic_time () < agent->adapt_after)
     return;
@@ -445,6 +467,7 @@ make_pure_parts (BridgeAgent *agent, const BridgeConfig *c)
   agent->adapt = bridge_adapt_new (&ac);
   agent->media_timeout_us = bridge_config_get_int (c, "reconnect", "media-timeout") * G_USEC_PER_SEC;
   agent->stats = (BridgeLinkStats) { .loss = -1, .rtt_ms = -1, .send_kbps = -1 };
+  agent->receive_latency_ms = BRIDGE_RECEIVE_LATENCY_MIN_MS;
 }
 
 BridgeAgent *

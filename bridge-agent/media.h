@@ -100,6 +100,11 @@ void bridge_media_request_stats (BridgeMedia *media, BridgeStatsCallback callbac
 /* Applies the adaptation decision to the encoders, the capsfilter and the video valve. */
 void bridge_media_apply (BridgeMedia *media, const BridgeAdaptOutput *output);
 void bridge_media_set_muted (BridgeMedia *media, gboolean muted);
+/* Main loop: how long the receive jitter buffers wait for a late or resent packet (ms). A new session
+ * starts at BRIDGE_RECEIVE_LATENCY_MIN_MS. No-op between sessions. */
+#define BRIDGE_RECEIVE_LATENCY_MIN_MS 200
+#define BRIDGE_RECEIVE_LATENCY_MAX_MS 600
+void bridge_media_set_receive_latency (BridgeMedia *media, guint ms);
 
 /* Stops the playback cleanly (finishes the WAV file). */
 void bridge_media_shutdown (BridgeMedia *media);

@@ -533,7 +533,8 @@ bridge_media_session_start (BridgeMedia *media, GError **error)
     g_set_error (error, BRIDGE_MEDIA_ERROR, 0, "the webrtcbin element is missing (gstreamer1.0-plugins-bad)");
     return FALSE;
   }
-  g_object_set (session->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 200, NULL);
+  g_object_set (session->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
+                BRIDGE_RECEIVE_LATENCY_MIN_MS, NULL);
   disable_upnp (session);
   connect_session_signal (session, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed));
   connect_session_signal (session, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state));
@@ -676,6 +677,13 @@ bridge_media_set_answer (BridgeMedia *media, const char *sdp, GError **error)
   release_holds (session);
   bridge_media_force_keyframe (media); /* the mcu can decode our video from the first packets */
   return TRUE;
+}
+
+void
+bridge_media_set_receive_latency (BridgeMedia *media, guint ms)
+{
+  if (media->session != NULL && media->session->webrtc != NULL)
+    g_object_set (media->session->webrtc, "latency", ms, NULL);   /* rtpbin passes it to each jitter buffer */
 }
 
 void

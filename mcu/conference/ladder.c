@@ -15,6 +15,7 @@
 #define MAX_WINDOW 120
 #define BAD_IN_A_ROW 2     /* bad samples in a row before a move down (one noisy report is not enough) */
 #define RTT_SMOOTHING 0.3  /* weight of a new RTT in the smoothed RTT */
+#define RTT_WARMUP 3      /* RTT samples that make no baseline (see update_rtt) */
 #define LOSS_SMOOTHING 0.4 /* weight of a new report in the smoothed loss (one report may say 0 % or 50 %
                             * of a second's few packets, and retransmissions arriving late count as
                             * received: single reports swing wildly on a lossy link) */
@@ -53,6 +54,7 @@ struct _McuLadder {
   double srtt;
   double window[MAX_WINDOW];
   guint window_len, window_pos;
+  guint rtt_samples;   /* RTT samples seen; the first RTT_WARMUP make no baseline */
 };
 
 void
@@ -97,12 +99,20 @@ known (double value)
   return isfinite (value) && value >= 0 ? value : -1;
 }
 
+/* The first few RTT samples seed the smoothed RTT but not the baseline: a first report block can
+ * describe the link before its delay settled (webrtcbin's first RR has been seen giving ~0 ms on a
+ * 300 ms link, and every later sample then looked like a queue). */
 static void
 update_rtt (McuLadder *ladder, double rtt_ms)
 {
   if (rtt_ms < 0)
     return;
   ladder->srtt = ladder->srtt < 0 ? rtt_ms : (1 - RTT_SMOOTHING) * ladder->srtt + RTT_SMOOTHING * rtt_ms;
+  if (++ladder->rtt_samples <= RTT_WARMUP) {
+    if (ladder->rtt_samples == RTT_WARMUP)
+      ladder->srtt = rtt_ms;   /* judged from here on: start from what the link says now */
+    return;
+  }
   ladder->window[ladder->window_pos] = ladder->srtt;
   ladder->window_pos = (ladder->window_pos + 1) % ladder->config.baseline_window_s;
   ladder->window_len = MIN (ladder->window_len + 1, ladder->config.baseline_window_s);

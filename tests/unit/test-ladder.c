@@ -151,6 +151,26 @@ test_rtt_queueing (void)
   g_assert_cmpuint (waited, <=, 15);
 }
 
+/* A first report block that says ~0 ms on a 300 ms link (seen from webrtcbin) makes no baseline:
+ * the link's real RTT is not taken for a queue. */
+static void
+test_first_rtt_not_baseline (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (0);
+  McuLadderSample s = clean_sample ();
+
+  s.rtt_ms = 0.2;
+  feed (ladder, &s, 1);
+  s.rtt_ms = 300;
+  feed (ladder, &s, 30);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  g_assert_cmpfloat (mcu_ladder_get_baseline_rtt (ladder), >, 290);
+  /* and a real queue after that is still seen */
+  s.rtt_ms = 700;
+  feed (ladder, &s, 4);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), >=, 1);
+}
+
 static void
 test_baseline_forgets (void)
 {
@@ -386,6 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ladder/loss/no-audio-only-rung", test_loss_without_audio_only_rung);
   g_test_add_func ("/ladder/rtt/queueing", test_rtt_queueing);
   g_test_add_func ("/ladder/rtt/baseline-forgets", test_baseline_forgets);
+  g_test_add_func ("/ladder/rtt/first-not-baseline", test_first_rtt_not_baseline);
   g_test_add_func ("/ladder/rate/shortfall", test_rate_shortfall);
   g_test_add_func ("/ladder/up/hysteresis", test_up_with_hysteresis);
   g_test_add_func ("/ladder/stale/cut-restores", test_stale_then_cut_restores);
