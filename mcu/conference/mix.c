@@ -10,7 +10,7 @@
  * Receivers and tiers. Each receiver gets the composite of one output tier (the video mixer encodes
  * each tier once for all its receivers). A receiver starts in start_tier; once a second its own
  * degradation ladder (ladder.c) judges what it reports — loss on our video, RTT over its baseline,
- * report freshness — and places it: the sized tiers, then the low-fps thumbnail, then "audio only"
+ * what its transport-wide feedback says arrived against what we sent, report freshness — and places it: the sized tiers, then the low-fps thumbnail, then "audio only"
  * (a still with its mark; the audio is untouched). The rungs are the video mixer's output indices. A tier's
  * packets are kept once, in its McuRtpHistory; every receiver's session answers its NACKs from there.
  */
@@ -346,7 +346,6 @@ static void
 send_video (McuMix *mix, const VideoPacket *packet)
 {
   GPtrArray *receivers = mix->tier_sites[packet->tier];
-
   McuRtpHistory *history = mix->tier_history[packet->tier];
   gsize len = RTP_HEADER + packet->len;
 
