@@ -154,30 +154,12 @@ def scenario(profile, config):
     return fig_good, fig
 
 
-def target(profile, key, ok, what):
-    name = f"{profile}/{key}"
-    if name in KNOWN_MISSES and os.environ.get("MCU_PROFILES_STRICT") != "1":
-        print(f"{'XPASS (remove from KNOWN_MISSES)' if ok else 'XFAIL'}: {what} — {KNOWN_MISSES[name]}")
-        return
-    mcutest.expect(ok, what)
-
-
 def check_targets(profile, fig):
     if profile != "flappy":   # (a flap stops everything for its 10 s)
         mcutest.expect(fig["audio_frames"] >= 40 * fig["span_s"],
                        f"{profile}: the agent played audio all along ({fig['audio_frames']} frames in "
                        f"{fig['span_s']:.0f} s; 50 a second)")
-    if profile == "bad":
-        target(profile, "concealed", fig["concealed_pct"] <= 5.0,
-               f"bad: at most 5 % of audio frames concealed, {fig['concealed_pct']:.1f} %")
-    if profile == "rural-3g":
-        target(profile, "frozen", fig["frozen_s_per_min"] <= 1.0,
-               f"rural-3g: video frozen at most 1 s a minute, {fig['frozen_s_per_min']:.1f} s")
-    if profile == "flappy":
-        mcutest.expect(len(fig["back_s"]) >= 1 and fig["history_outages"] >= 1,
-                       f"flappy: the flap happened during the call and the mcu's history counts it: {fig}")
-        target(profile, "back", all(b is not None and b <= 5.0 for b in fig["back_s"]),
-               f"flappy: media again within 5 s after every flap: {fig['back_s']}")
+    tp.issue_targets(profile, fig, KNOWN_MISSES)
 
 
 def table(results):
