@@ -157,13 +157,6 @@ mcu_video_stream_push_rtp (McuVideoStream *s, const guint8 *payload, gsize len, 
 }
 
 int
-mcu_video_stream_push (McuVideoStream *s, const guint8 *payload, gsize len, guint16 seq, guint32 ts,
-                       gboolean marker, gint64 arrival_us)
-{
-  return mcu_video_stream_push_rtp (s, payload, len, 0, seq, ts, marker, FALSE, arrival_us);
-}
-
-int
 mcu_video_stream_poll (McuVideoStream *s, gint64 now_us)
 {
   apply_rtt (s);

@@ -67,9 +67,6 @@ typedef struct {
 
 void mcu_video_stream_init (McuVideoStream *stream, gsize max_frame_bytes, guint depth);
 void mcu_video_stream_clear (McuVideoStream *stream);
-/* Media thread, hot path: mcu_video_stream_push_rtp with SSRC unknown and not retransmitted. */
-int mcu_video_stream_push (McuVideoStream *stream, const guint8 *payload, gsize len, guint16 seq,
-                           guint32 ts, gboolean marker, gint64 arrival_us);
 /* Media thread, hot path. Packets may come in any order (late RTX repairs included: @retransmitted is
  * McuRtpInfo.retransmitted, @ssrc McuRtpInfo.ssrc or 0); they are put back in sequence order first.
  * Returns the number of frames completed (>= 0), or -EINVAL for a malformed payload (counted). */
