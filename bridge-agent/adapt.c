@@ -106,7 +106,9 @@ bridge_adapt_reset (BridgeAdapt *adapt)
 {
   const BridgeAdaptConfig *config = &adapt->config;
 
-  adapt->target_kbps = MAX (config->max_kbps / 2.0, (double) config->min_kbps);
+  double start = config->start_kbps > 0 ? config->start_kbps : config->max_kbps / 2.0;
+
+  adapt->target_kbps = CLAMP (start, (double) config->min_kbps, (double) config->max_kbps);
   adapt->smoothed_loss = 0;
   adapt->lossy = FALSE;
   adapt->min_rtt_ms = -1;

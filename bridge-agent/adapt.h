@@ -5,6 +5,11 @@
  * RTT, and what is actually being sent; outputs are the video bitrate, resolution and frame rate,
  * whether to send audio only, and the Opus loss hint. Called about once a second by the agent.
  *
+ * Start: a session starts at start_kbps (BRIDGE_ADAPT_START_KBPS in the agent), below the uplink of a
+ * rural 3G site (600 kbit/s with audio and resends on top), and probes up from there. Why not higher: a
+ * start above the link's rate fills its queue before the first receiver report can say so (2-3 s), the
+ * resends of what the queue drops add to it, and the mcu measures that queue in the RTT of the site's
+ * *downlink* reports too.
  * Bitrate: loss above the high mark cuts the bitrate by half the excess loss (from what is really sent
  * when the encoder undershoots), at most every 2 s (a cut waits for a report that saw the last one:
  * cutting on every report of a draining queue overshoots down to audio only); between the marks it holds; below the low mark it probes up by 8 % a
@@ -36,6 +41,7 @@ G_BEGIN_DECLS
 typedef struct {
   guint max_kbps;     /* video-max-kbps */
   guint min_kbps;     /* video-min-kbps: the audio-only floor */
+  guint start_kbps;   /* where a session starts (clamped to min..max); 0 = half of max_kbps */
   guint width, height, framerate;  /* top of the ladder */
 } BridgeAdaptConfig;
 
@@ -55,6 +61,9 @@ typedef struct {
   guint random_loss_percent;  /* the loss learnt as the link's own (not caused by our rate), 0 = none */
   const char *why;          /* (transfer none): what decided it, for the log; static string */
 } BridgeAdaptOutput;
+
+/* The agent's start_kbps: a 640x360 picture at half the frame rate, under a 600 kbit/s uplink. */
+#define BRIDGE_ADAPT_START_KBPS 350
 
 typedef struct _BridgeAdapt BridgeAdapt;
 

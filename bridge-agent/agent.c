@@ -459,6 +459,7 @@ make_pure_parts (BridgeAgent *agent, const BridgeConfig *c)
   BridgeAdaptConfig ac = {
     .max_kbps = (guint) bridge_config_get_int (c, "media", "video-max-kbps"),
     .min_kbps = (guint) bridge_config_get_int (c, "media", "video-min-kbps"),
+    .start_kbps = BRIDGE_ADAPT_START_KBPS,
     .width = (guint) bridge_config_get_int (c, "media", "width"),
     .height = (guint) bridge_config_get_int (c, "media", "height"),
     .framerate = (guint) bridge_config_get_int (c, "media", "framerate"),

@@ -25,6 +25,8 @@
                             * quicker than its steady pace); until then RFC 3550's 5 s at least */
 #define RFC_INTERVAL_S 5.0
 #define STALE_INTERVALS 2.5 /* reports missing for this many of its own intervals: stale */
+#define DELIVERED_ALL 0.9  /* delivered at least this share of what we sent: the path to it carries it all */
+#define DELIVERY_MEMORY_S 3 /* a delivery verdict holds this long through seconds without feedback */
 
 struct _McuLadder {
   McuLadderConfig config;
@@ -55,6 +57,9 @@ struct _McuLadder {
   double window[MAX_WINDOW];
   guint window_len, window_pos;
   guint rtt_samples;   /* RTT samples seen; the first RTT_WARMUP make no baseline */
+  /* delivered rate (transport-wide feedback) */
+  guint64 delivery_at;      /* the sample of the last verdict; 0 none */
+  gboolean delivers_all;    /* that verdict: delivered >= DELIVERED_ALL of what we sent */
 };
 
 void
@@ -151,6 +156,26 @@ short_delivery (const McuLadder *ladder, const McuLadderSample *s)
   double sent = known (s->sent_bps), delivered = known (s->delivered_bps);
 
   return delivered >= 0 && sent >= MIN_RATE_BPS && delivered < ladder->config.rate_ratio_down * sent;
+}
+
+static void
+update_delivery (McuLadder *ladder, const McuLadderSample *s)
+{
+  double sent = known (s->sent_bps), delivered = known (s->delivered_bps);
+
+  if (delivered < 0 || sent < MIN_RATE_BPS)
+    return;
+  ladder->delivers_all = delivered >= DELIVERED_ALL * sent;
+  ladder->delivery_at = ladder->now;
+}
+
+/* The receiver's transport-wide feedback says lately that what we sent it arrived, all of it: an RTT
+ * rise is then no queue on our path to it. Its own uplink carries its reports back, and an uplink
+ * queue (a site sending more than its link takes) lifts the RTT just the same. */
+static gboolean
+delivers_all (const McuLadder *ladder)
+{
+  return ladder->delivery_at > 0 && ladder->now - ladder->delivery_at <= DELIVERY_MEMORY_S && ladder->delivers_all;
 }
 
 static void
@@ -275,7 +300,7 @@ judge (McuLadder *ladder, const McuLadderSample *s)
 {
   double loss = ladder->sloss;
   gboolean lossy = loss > ladder->config.loss_down;
-  gboolean queued = queueing (ladder);
+  gboolean queued = queueing (ladder) && (lossy || !delivers_all (ladder));
   gboolean short_rate = short_delivery (ladder, s);
 
   ladder->severe_run = loss > ladder->config.loss_audio_only ? ladder->severe_run + 1 : 0;
@@ -327,6 +352,7 @@ mcu_ladder_step (McuLadder *ladder, const McuLadderSample *sample)
     return MCU_LADDER_HOLD;
   update_rtt (ladder, known (sample->rtt_ms));
   update_loss (ladder, known (sample->loss));
+  update_delivery (ladder, sample);
   return judge (ladder, sample);
 }
 

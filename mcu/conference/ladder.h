@@ -11,6 +11,10 @@
  * receiver's own baseline — a capped link queueing —, delivered rate well below what we send) move one
  * rung down, then no further move for down_hold_s (the queue must drain and the reports catch up: loss
  * reports of that time, which describe the rung just left, are not counted).
+ * An RTT rise alone is not queueing while the receiver's transport-wide feedback says (within the last
+ * 3 s) that at least 90 % of what we sent arrived and the loss is below loss_down: the queue is then on
+ * the receiver's uplink, which carries its reports back (an agent sending more than its 3G uplink
+ * takes), and cutting its downlink would cure nothing. Such samples count as clean.
  * Random loss alone stops at the last video rung: only loss above loss_audio_only, queueing or stale
  * reports reach audio only. Stale reports (none for stale_s, or for 2.5 of the receiver's own report
  * intervals when it reports less often — an RFC 3550 stack every 5 s, Chromium every second or faster —

@@ -38,6 +38,34 @@ test_start_and_probe_up (void)
   g_assert_cmpuint (o.opus_loss_percent, ==, 0);
 }
 
+/* The agent's start (start_kbps) is below a rural 3G uplink, climbs on a clean link and resets to it;
+ * a start outside min..max is clamped. */
+static void
+test_start_below_the_link (void)
+{
+  BridgeAdaptConfig c = cfg;
+  c.start_kbps = BRIDGE_ADAPT_START_KBPS;
+  g_autoptr (BridgeAdapt) a = bridge_adapt_new (&c);
+  BridgeAdaptOutput o = bridge_adapt_get (a);
+  gint64 now = 0;
+
+  g_assert_cmpuint (o.video_kbps, ==, BRIDGE_ADAPT_START_KBPS);
+  g_assert_cmpuint (o.video_kbps, <, 600 - 64);   /* room for audio and resends under 600 kbit/s */
+  g_assert_cmpuint (o.width, ==, 640);            /* 350/1500: under 30 %, half the size */
+  for (int i = 0; i < 30; i++)
+    o = update (a, 0.0, 20, 0, now += S);
+  g_assert_cmpuint (o.video_kbps, >, 1000);
+  bridge_adapt_reset (a);
+  g_assert_cmpuint (bridge_adapt_get (a).video_kbps, ==, BRIDGE_ADAPT_START_KBPS);
+
+  c.start_kbps = 5000;
+  g_autoptr (BridgeAdapt) high = bridge_adapt_new (&c);
+  g_assert_cmpuint (bridge_adapt_get (high).video_kbps, ==, 1500);
+  c.start_kbps = 10;
+  g_autoptr (BridgeAdapt) low = bridge_adapt_new (&c);
+  g_assert_cmpuint (bridge_adapt_get (low).video_kbps, ==, 100);
+}
+
 static void
 test_remb_caps (void)
 {
@@ -400,6 +428,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/agent/adapt/start-and-probe-up", test_start_and_probe_up);
+  g_test_add_func ("/agent/adapt/start-below-the-link", test_start_below_the_link);
   g_test_add_func ("/agent/adapt/remb-caps", test_remb_caps);
   g_test_add_func ("/agent/adapt/loss-lowers-then-audio-only", test_loss_lowers_then_audio_only);
   g_test_add_func ("/agent/adapt/recovery-hysteresis", test_recovery_hysteresis);

@@ -208,6 +208,60 @@ test_rate_shortfall (void)
   g_assert_cmpuint (mcu_ladder_get_rung (quiet), ==, 0);
 }
 
+/* An RTT rise while the receiver's transport-wide feedback says all we sent arrived is its uplink's
+ * queue (an agent over its 3G uplink), not ours: no cut, and the climb goes on. A rise with part of what
+ * we sent missing, or with loss, still cuts; a verdict outlives 3 s without feedback, not more. */
+static void
+test_rtt_rise_with_full_delivery (void)
+{
+  g_autoptr (McuLadder) ladder = new_ladder (1);
+  McuLadderSample s = clean_sample ();
+
+  s.delivered_bps = s.sent_bps;
+  feed (ladder, &s, 5);
+  g_assert_cmpfloat_with_epsilon (mcu_ladder_get_baseline_rtt (ladder), 100, 1e-9);
+  s.rtt_ms = 600;
+  g_assert_cmpint (feed (ladder, &s, 3), ==, MCU_LADDER_HOLD);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 1);
+  g_assert_cmpfloat (mcu_ladder_get_smoothed_rtt (ladder), >, 400);
+  feed (ladder, &s, 10);   /* these samples count as clean: the climb goes on */
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+  feed (ladder, &s, 30);
+  g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
+
+  /* 80 % delivered: above the shortfall rule's 70 %, but a queue on our side: the RTT rule cuts */
+  g_autoptr (McuLadder) partly = new_ladder (0);
+  s = clean_sample ();
+  s.delivered_bps = s.sent_bps;
+  feed (partly, &s, 5);
+  s.rtt_ms = 600;
+  s.delivered_bps = 0.8 * s.sent_bps;
+  g_assert_cmpint (feed (partly, &s, 3), ==, MCU_LADDER_DOWN_RTT);
+
+  /* all delivered, but 12 % lost on the way: loss and queue together cut */
+  g_autoptr (McuLadder) lossy = new_ladder (0);
+  s = clean_sample ();
+  s.delivered_bps = s.sent_bps;
+  feed (lossy, &s, 5);
+  s.rtt_ms = 600;
+  s.loss = 0.12;
+  feed (lossy, &s, 4);   /* the smoothed loss passes 8 % at the third */
+  g_assert_cmpuint (mcu_ladder_get_rung (lossy), ==, 1);
+
+  /* feedback stops (delivered unknown): the verdict holds 3 s, then the RTT rise counts again */
+  g_autoptr (McuLadder) quiet = new_ladder (0);
+  s = clean_sample ();
+  s.delivered_bps = s.sent_bps;
+  feed (quiet, &s, 5);
+  s.rtt_ms = 600;
+  feed (quiet, &s, 1);
+  s.delivered_bps = -1;
+  g_assert_cmpint (feed (quiet, &s, 3), ==, MCU_LADDER_HOLD);
+  g_assert_cmpuint (mcu_ladder_get_rung (quiet), ==, 0);
+  g_assert_cmpint (feed (quiet, &s, 2), ==, MCU_LADDER_DOWN_RTT);
+  g_assert_cmpuint (mcu_ladder_get_rung (quiet), ==, 1);
+}
+
 /* Clean samples until the rung changes (at most @limit). */
 static guint
 clean_until_move (McuLadder *ladder, guint limit)
@@ -408,6 +462,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ladder/rtt/baseline-forgets", test_baseline_forgets);
   g_test_add_func ("/ladder/rtt/first-not-baseline", test_first_rtt_not_baseline);
   g_test_add_func ("/ladder/rate/shortfall", test_rate_shortfall);
+  g_test_add_func ("/ladder/rtt/rise-with-full-delivery", test_rtt_rise_with_full_delivery);
   g_test_add_func ("/ladder/up/hysteresis", test_up_with_hysteresis);
   g_test_add_func ("/ladder/stale/cut-restores", test_stale_then_cut_restores);
   g_test_add_func ("/ladder/stale/short-stays-down", test_short_stale_stays_down);
