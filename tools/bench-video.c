@@ -13,7 +13,7 @@
  * threads against the wall clock and measures latency (which other processes on the cores do affect).
  *
  *   build-video/tools/bench-video [--seconds 30] [--sites 16,50,100] [--layouts 4x4,1+7] [--mode sim,real]
- *                                 [--png FILE]
+ *                                 [--cpu-used N] [--png FILE]
  */
 #include <cairo.h>
 #include <libyuv.h>
@@ -167,7 +167,7 @@ write_png (Bench *b, const char *path)
 
 static void
 run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, gboolean simulated,
-     const char *png)
+     int cpu_used, const char *png)
 {
   Bench *b = g_new0 (Bench, 1);
   McuVideoMixerConfig config;
@@ -177,6 +177,8 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
 
   mcu_video_mixer_config_init (&config);
   config.layout = layout;
+  if (cpu_used != 0)
+    config.encoder.cpu_used = cpu_used;
   b->n_sites = n_sites;
   b->want_png = png != NULL;
   b->png_depay = mcu_vp8_depay_new (1 << 20);
@@ -339,7 +341,7 @@ compare_compose (void)
 int
 main (int argc, char **argv)
 {
-  gint seconds = 30;
+  gint seconds = 30, cpu_used = 0;
   g_autofree char *sites = g_strdup ("16,50,100");
   g_autofree char *layouts = g_strdup ("4x4,1+7");
   g_autofree char *png = NULL;
@@ -349,6 +351,7 @@ main (int argc, char **argv)
     { "sites", 0, 0, G_OPTION_ARG_STRING, &sites, "site counts (16,50,100)", "LIST" },
     { "layouts", 0, 0, G_OPTION_ARG_STRING, &layouts, "layouts (4x4,1+7)", "LIST" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "sim (media clock, CPU demand), real (threads, wall clock) or both", "LIST" },
+    { "cpu-used", 0, 0, G_OPTION_ARG_INT, &cpu_used, "the encoder's speed, -16 (fastest) to -1 (default: the mcu's)", "N" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "write the last tier-0 composite of the last run", "FILE" },
     G_OPTION_ENTRY_NULL,
   };
@@ -385,9 +388,9 @@ main (int argc, char **argv)
       }
       gboolean last = !layout_list[l + 1] && !site_list[s + 1];
       if (strstr (mode, "sim"))
-        run (seqs, kind, (guint) n, (guint) seconds, TRUE, NULL);
+        run (seqs, kind, (guint) n, (guint) seconds, TRUE, cpu_used, NULL);
       if (strstr (mode, "real"))
-        run (seqs, kind, (guint) n, (guint) seconds, FALSE, last ? png : NULL);
+        run (seqs, kind, (guint) n, (guint) seconds, FALSE, cpu_used, last ? png : NULL);
     }
   }
   for (guint v = 0; v < VARIANTS; v++)
