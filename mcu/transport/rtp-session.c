@@ -103,7 +103,7 @@ apply_defaults (McuRtpSessionConfig *c)
   if (c->nack_max_age_ms == 0)
     c->nack_max_age_ms = 1000;
   if (c->twcc_interval_ms == 0)
-    c->twcc_interval_ms = 50;
+    c->twcc_interval_ms = 100;
   if (c->keyframe_min_interval_ms == 0)
     c->keyframe_min_interval_ms = 300;
   if (c->remb_max_bps == 0)

@@ -49,7 +49,7 @@ typedef struct {
   guint report_interval_ms;                 /* SR/RR period, 0 = 1000 */
   guint nack_max_retries;                   /* 0 = 10 */
   guint nack_max_age_ms;                    /* give up on a lost packet after this, 0 = 1000 */
-  guint twcc_interval_ms;                   /* 0 = 50 */
+  guint twcc_interval_ms;                   /* 0 = 100 (libwebrtc's default feedback pace) */
   guint keyframe_min_interval_ms;           /* PLI/FIR rate limit per kind, 0 = 300 */
   guint32 remb_max_bps;                     /* ceiling of the REMB we compute, 0 = 2500000 */
 } McuRtpSessionConfig;
