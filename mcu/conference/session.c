@@ -244,7 +244,7 @@ on_peer_rtp (McuPeer *peer, guint8 *packet, gsize len, gpointer user_data)
   McuSession *session = user_data;
 
   if (session->rtp != NULL)
-    mcu_rtp_session_receive_rtp (session->rtp, packet, len, g_get_monotonic_time ());
+    mcu_rtp_session_receive_rtp (session->rtp, packet, len, mcu_peer_get_arrival_us (peer));
 }
 
 static void
@@ -253,7 +253,7 @@ on_peer_rtcp (McuPeer *peer, guint8 *packet, gsize len, gpointer user_data)
   McuSession *session = user_data;
 
   if (session->rtp != NULL)
-    mcu_rtp_session_receive_rtcp (session->rtp, packet, len, g_get_monotonic_time ());
+    mcu_rtp_session_receive_rtcp (session->rtp, packet, len, mcu_peer_get_arrival_us (peer));
 }
 
 int

@@ -29,14 +29,18 @@
 #include "srtp.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
 #include <nice/agent.h>
 #include <nice/interfaces.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 
 #define COMPONENT 1
 #define DEFAULT_STUN_PORT 3478
 #define DEFAULT_DTLS_TIMEOUT_MS 10000
 #define BUFFER_SIZE (MCU_PEER_MAX_PACKET + MCU_SRTP_TRAILER_SPACE)
+#define MAX_ARRIVAL_AGE_US (500 * 1000)
 
 struct _McuPeer {
   GMainContext *context;
@@ -58,6 +62,10 @@ struct _McuPeer {
   McuSrtpProfile profile;
   GSource *dtls_timer;    /* DTLS retransmission */
   GSource *dtls_deadline; /* dtls_timeout_ms */
+
+  int selected_fd;        /* the selected pair's UDP socket (kernel receive times), or -1 */
+  gint64 arrival_us;      /* when the packet being delivered reached the socket */
+  gint64 last_stamp_ns;   /* the kernel stamp arrival_us came from (a repeat is another socket's) */
 
   McuPeerState state;
   McuPeerStats stats;     /* counters; strings filled in by mcu_peer_get_stats */
@@ -319,6 +327,35 @@ receive_dtls (McuPeer *peer, const guint8 *data, gsize len)
   dtls_update (peer);
 }
 
+/* When the packet libnice just read reached its socket, on the monotonic clock: the kernel's receive
+ * time (SIOCGSTAMPNS, the last packet read on the selected socket, which libnice reads one at a time
+ * before calling us) when there is one, else now. What jitter buffers and transport-wide feedback
+ * need: how late the network delivered, not how long this thread took to get to it. */
+static gint64
+arrival_time (McuPeer *peer)
+{
+  gint64 now = g_get_monotonic_time (), age, stamp_ns;
+  struct timespec stamp, real;
+
+  if (peer->selected_fd < 0 || ioctl (peer->selected_fd, SIOCGSTAMPNS, &stamp) < 0 ||
+      clock_gettime (CLOCK_REALTIME, &real) < 0)
+    return now;
+  /* The same stamp again: this packet came on another socket (another pair during ICE checks). */
+  stamp_ns = (gint64) stamp.tv_sec * 1000000000 + stamp.tv_nsec;
+  if (stamp_ns == peer->last_stamp_ns)
+    return now;
+  peer->last_stamp_ns = stamp_ns;
+  age = (gint64) (real.tv_sec - stamp.tv_sec) * G_USEC_PER_SEC + (real.tv_nsec - stamp.tv_nsec) / 1000;
+  /* Older than that: a clock step, or a packet from before a pair change. */
+  return age >= 0 && age < MAX_ARRIVAL_AGE_US ? now - age : now;
+}
+
+gint64
+mcu_peer_get_arrival_us (McuPeer *peer)
+{
+  return peer->arrival_us;
+}
+
 static void
 ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
           gpointer data)
@@ -337,9 +374,11 @@ ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gcha
     receive_dtls (peer, bytes, len);
     break;
   case MCU_DEMUX_RTP:
+    peer->arrival_us = arrival_time (peer);
     receive_srtp (peer, bytes, len, FALSE);
     break;
   case MCU_DEMUX_RTCP:
+    peer->arrival_us = arrival_time (peer);
     receive_srtp (peer, bytes, len, TRUE);
     break;
   case MCU_DEMUX_MALFORMED_RTP:
@@ -464,7 +503,15 @@ on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id, NiceCan
                   NiceCandidate *remote, gpointer data)
 {
   McuPeer *peer = data;
+  GSocket *socket = nice_agent_get_selected_socket (agent, stream_id, component_id);
 
+  struct timespec unused;
+
+  peer->selected_fd = socket != NULL ? g_socket_get_fd (socket) : -1;
+  /* The first SIOCGSTAMPNS turns the kernel's receive stamps on (a moment later): do it now. */
+  if (peer->selected_fd >= 0)
+    (void) ioctl (peer->selected_fd, SIOCGSTAMPNS, &unused);
+  g_clear_object (&socket);
   peer->stats.has_selected_pair = TRUE;
   format_address (&local->addr, peer->stats.local_address, sizeof peer->stats.local_address);
   format_address (&remote->addr, peer->stats.remote_address, sizeof peer->stats.remote_address);
@@ -625,6 +672,7 @@ mcu_peer_new (GMainContext *context, McuPeerRole role, McuCertificate *cert,
   mcu_peer_config_init (&defaults);
   peer->context = g_main_context_ref (context != NULL ? context : g_main_context_default ());
   peer->role = role;
+  peer->selected_fd = -1;
   peer->cert = mcu_certificate_ref (cert);
   config_copy (&peer->config, config != NULL ? config : &defaults);
   if (callbacks != NULL)

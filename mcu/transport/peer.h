@@ -76,6 +76,11 @@ typedef struct {
   void (*on_gathering_done) (McuPeer *peer, gpointer user_data);
 } McuPeerCallbacks;
 
+/* Inside on_rtp/on_rtcp, the peer's thread: when the packet reached the socket, on the monotonic
+ * clock (g_get_monotonic_time): the kernel's receive time on the selected UDP pair, else when it
+ * was read. */
+gint64 mcu_peer_get_arrival_us (McuPeer *peer);
+
 /* Largest plaintext RTP/RTCP packet accepted by send and delivered by on_rtp/on_rtcp. */
 #define MCU_PEER_MAX_PACKET 1500
 

@@ -28,6 +28,7 @@ struct _Side {
   guint rtp, rtcp;         /* received */
   guint bad_content;       /* received packets whose bytes were not what was sent */
   guint16 last_seq;
+  gint64 arrival_age_us;   /* now - mcu_peer_get_arrival_us () in the last on_rtp */
 };
 
 typedef struct {
@@ -121,6 +122,7 @@ on_rtp (McuPeer *peer, guint8 *packet, gsize len, gpointer user_data)
   Side *side = user_data;
 
   side->rtp++;
+  side->arrival_age_us = g_get_monotonic_time () - mcu_peer_get_arrival_us (peer);
   check_packet (side, packet, len, FALSE);
 }
 
@@ -345,6 +347,35 @@ test_connect_media (Fixture *f, gconstpointer data)
   g_assert_cmpint (mcu_peer_get_state (f->server.peer), ==, MCU_PEER_STATE_CLOSED);
   g_assert_nonnull (strstr (f->server.last_reason, "close_notify"));
   g_assert_cmpint (mcu_peer_send_rtp (f->client.peer, buf, make_rtp (buf, 1, 10)), ==, -ENOTCONN);
+}
+
+/* Sends one RTP packet from the client, keeps this thread busy for @busy_us (nothing reads the
+ * socket meanwhile), then lets the server read it; returns how old the server said it was. */
+static gint64
+arrival_age_after (Fixture *f, guint16 seq, gulong busy_us)
+{
+  guint8 buf[MCU_PEER_MAX_PACKET];
+  Counts at_server = { &f->server, f->server.rtp + 1, 0 };
+
+  g_assert_cmpint (mcu_peer_send_rtp (f->client.peer, buf, make_rtp (buf, seq, 100)), >, 0);
+  g_usleep (busy_us); /* the busy thread, not a wait for an event */
+  g_assert_true (wait_for (f, received_at_least, &at_server, WAIT_MS));
+  return f->server.arrival_age_us;
+}
+
+/* A packet read late carries the time it reached the socket. */
+static void
+test_arrival_time (Fixture *f, gconstpointer data)
+{
+  guint16 seq = 1;
+
+  connect_peers (f);
+  /* The kernel turns receive stamps on a moment after the first request: until then "now". */
+  while (arrival_age_after (f, seq, 5000) < 4000)
+    g_assert_cmpuint (seq++, <, 200);
+  g_assert_cmpint (arrival_age_after (f, ++seq, 0), <, 50000);
+  g_assert_cmpint (arrival_age_after (f, ++seq, 80000), >=, 79000);
+  g_assert_cmpint (f->server.arrival_age_us, <, 1000000);
 }
 
 static void
@@ -792,6 +823,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/peer/candidate-lines", test_candidate_lines);
   g_test_add ("/peer/connect-media-close", Fixture, NULL, fixture_setup, test_connect_media, fixture_teardown);
+  g_test_add ("/peer/arrival-time", Fixture, NULL, fixture_setup, test_arrival_time, fixture_teardown);
   g_test_add ("/peer/trickle", Fixture, NULL, fixture_setup, test_trickle, fixture_teardown);
   g_test_add ("/peer/ice-restart", Fixture, NULL, fixture_setup, test_ice_restart, fixture_teardown);
   g_test_add ("/peer/garbage", Fixture, NULL, fixture_setup, test_garbage, fixture_teardown);
