@@ -49,6 +49,7 @@ typedef struct {
   guint started, ticks;
   Phase phase;
   double cpu_meeting_start, cpu_meeting;
+  GArray *tick_late_ms; /* how late each meeting tick ran: the pace the mcu's jitter buffers see */
 } Loadgen;
 
 static double
@@ -118,6 +119,11 @@ on_tick (gpointer data)
 {
   Loadgen *lg = data;
   gint64 now = g_get_monotonic_time ();
+
+  if (lg->phase == PHASE_MEETING) {
+    double late_ms = (now - lg->next_tick_us) / 1000.0;
+    g_array_append_val (lg->tick_late_ms, late_ms);
+  }
 
   while (lg->started < lg->sites->len &&
          now >= lg->start_us + (gint64) (lg->started * G_USEC_PER_SEC / lg->opt.join_rate))
@@ -296,6 +302,7 @@ summary (Loadgen *lg)
   member_int (b, "failed", lg->shared.failed);
   member_double (b, "meeting_seconds", meeting_s);
   member_double (b, "loadgen_cpu_per_second", meeting_s > 0 ? lg->cpu_meeting / meeting_s : 0);
+  add_percentiles (b, "tick_late_ms", (double *) (void *) lg->tick_late_ms->data, lg->tick_late_ms->len);
   json_builder_set_member_name (b, "per_site");
   json_builder_begin_array (b);
   for (guint i = 0; i < lg->sites->len; i++) {
@@ -429,6 +436,7 @@ teardown (Loadgen *lg)
   LoadgenShared *shared = &lg->shared;
 
   g_clear_pointer (&lg->sites, g_ptr_array_unref);
+  g_clear_pointer (&lg->tick_late_ms, g_array_unref);
   for (guint v = 0; v < LOADGEN_VOICES; v++)
     media_gen_audio_track_clear (&shared->voices[v]);
   media_gen_audio_track_clear (&shared->quiet);
@@ -482,8 +490,11 @@ run (Loadgen *lg, GError **error)
   if (!setup (lg, error))
     return FALSE;
   lg->loop = g_main_loop_new (NULL, FALSE);
+  lg->tick_late_ms = g_array_sized_new (FALSE, FALSE, sizeof (double), (guint) lg->opt.duration * 50 + 64);
   lg->clock = g_source_new (&clock_funcs, sizeof (GSource));
   g_source_set_callback (lg->clock, on_tick, lg, NULL);
+  /* Before the receive sources: the sites' sending pace is what the mcu's jitter buffers measure. */
+  g_source_set_priority (lg->clock, G_PRIORITY_HIGH);
   lg->start_us = lg->next_tick_us = g_get_monotonic_time ();
   g_source_set_ready_time (lg->clock, lg->next_tick_us);
   g_source_attach (lg->clock, NULL);
