@@ -19,6 +19,7 @@
 #include "mix.h"
 
 #include "ladder.h"
+#include "timer-source.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -766,25 +767,6 @@ mcu_mix_set_layout (McuMix *mix, const char *layout)
 
 /* ---- life ------------------------------------------------------------------------------------- */
 
-static gboolean
-ready_time_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs ready_time_funcs = { .dispatch = ready_time_dispatch };
-
-static GSource *
-attach_source (McuMix *mix, GSourceFunc func, gint64 ready_time)
-{
-  GSource *source = g_source_new (&ready_time_funcs, sizeof (GSource));
-
-  g_source_set_callback (source, func, mix, NULL);
-  g_source_set_ready_time (source, ready_time);
-  g_source_attach (source, mix->context);
-  return source;
-}
-
 McuMix *
 mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **error)
 {
@@ -826,14 +808,14 @@ mcu_mix_new (const McuMixConfig *config, GMainContext *media_context, GError **e
   if (!mcu_video_mixer_start (mix->video, error))
     goto fail;
   mix->next_tick_us = g_get_monotonic_time () + AUDIO_TICK_US;
-  mix->audio_timer = attach_source (mix, on_audio_timer, mix->next_tick_us);
   /* The tick goes before sockets and the composite's fan-out that are ready at the same time: with
    * many sites a tick waiting behind them is late audio for everyone. */
-  g_source_set_priority (mix->audio_timer, G_PRIORITY_HIGH);
+  mix->audio_timer = mcu_timer_source_attach (mix->context, mix->next_tick_us, G_PRIORITY_HIGH,
+                                              on_audio_timer, mix);
   mix->tier_timer = g_timeout_source_new (TIER_CHECK_US / 1000);
   g_source_set_callback (mix->tier_timer, on_tier_timer, mix, NULL);
   g_source_attach (mix->tier_timer, mix->context);
-  mix->wake = attach_source (mix, on_wake, -1);
+  mix->wake = mcu_timer_source_attach (mix->context, -1, G_PRIORITY_DEFAULT, on_wake, mix);
   return mix;
 
 fail:

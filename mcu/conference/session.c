@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include "conference/room-error.h"
+#include "conference/timer-source.h"
 #include "sdp/sdp-fragment.h"
 #include "transport/negotiated.h"
 
@@ -358,21 +359,11 @@ on_timer (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-ready_time_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  return callback (user_data);
-}
-
-static GSourceFuncs ready_time_funcs = { .dispatch = ready_time_dispatch };
-
 static void
 start_timer (McuSession *session)
 {
-  session->timer = g_source_new (&ready_time_funcs, sizeof (GSource));
-  g_source_set_callback (session->timer, on_timer, session, NULL);
-  g_source_set_ready_time (session->timer, g_get_monotonic_time ());
-  g_source_attach (session->timer, session->media_context);
+  session->timer = mcu_timer_source_attach (session->media_context, g_get_monotonic_time (),
+                                            G_PRIORITY_DEFAULT, on_timer, session);
 }
 
 /* ---- media thread: peer state ------------------------------------------------------------------ */
