@@ -546,6 +546,8 @@ mcu_srtp_protect_rtcp (McuSrtp *srtp, guint8 *buf, gsize len, gsize capacity)
 
   if (ret < 0)
     return ret;
+  if ((buf[0] >> 6) != 2)
+    return -EINVAL;
   ssrc = read32 (buf + 4);
   stream = find_stream (&srtp->out, ssrc);
   if (stream == NULL)
