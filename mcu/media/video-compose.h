@@ -39,6 +39,10 @@ typedef struct {
   McuVideoRect rect;
   McuVideoPicture picture;     /* PICTURE and CONTENT */
   const McuVideoLabel *label;  /* nullable */
+  /* Not drawn, for the mixer's latency figures: the picture's number (0: none) and when the packet
+   * that completed its frame arrived (monotonic µs). */
+  guint64 serial;
+  gint64 arrival_us;
 } McuVideoTileDraw;
 
 /* (transfer full) A canvas of @width x @height (even), filled with the background. */

@@ -7,6 +7,7 @@
  *      a site coming into view is asked for a key frame and shown from it, its name until then),
  *   4. decodes the queued frames of visible streams, renders labels that changed (cached per tier),
  *   5. hands each active, due tier to its worker: compose once per tier, encode, packetize, on_packet,
+ *      and time the pictures it shows for the first time (arrival of their frame → hand-over),
  *   6. advises senders of their tile's bitrate, publishes stats.
  * Composing per tier, rather than composing 1280x720 and scaling down, keeps every tile an exact-ratio
  * scale of its source (see tools/bench-video for both costs) and lets tiers run in parallel.
@@ -26,6 +27,7 @@
 #include "video-stream.h"
 
 #define SAMPLES 1024 /* ~40 s of frames at 25 fps */
+#define LATENCY_SAMPLES 4096 /* pictures per tier: ~10 s of a 4x4 grid at 25 fps */
 
 typedef enum { LABEL_NAME, LABEL_WAITING, LABEL_NO_VIDEO, LABEL_N_KINDS } LabelKind;
 
@@ -64,6 +66,7 @@ typedef struct {
   guint64 job, done;
   gboolean quit;
   gint64 now_us;
+  gint64 tick_start_us; /* monotonic time at the start of the tick of now_us */
   McuVideoTileDraw draws[MCU_VIDEO_MAX_TILES];
   guint n_draws;
   gint64 duration_us, cpu_us;
@@ -75,6 +78,13 @@ typedef struct {
   gint64 samples[SAMPLES];
   gint64 cpu_samples[SAMPLES];
   guint n_samples;
+  /* the tier's thread during a job, the ticking thread between jobs */
+  guint64 shown_serial;                 /* the newest picture this tier has shown */
+  guint32 fresh_us[MCU_VIDEO_MAX_TILES]; /* latencies of the pictures the last job showed first */
+  guint n_fresh;
+  /* under mixer->lock */
+  guint32 latency_us[LATENCY_SAMPLES];
+  guint64 n_latency;
 } TierWorker;
 
 struct _McuVideoMixer {
@@ -115,6 +125,8 @@ struct _McuVideoMixer {
   McuVideoSeats seats;
   gboolean have_seats;
   guint64 ticks, decoded, keyframe_requests;
+  guint64 picture_serial; /* pictures decoded, all streams: numbers them */
+  gint64 tick_start_us;
   gint64 tick_samples[SAMPLES];
   guint n_tick_samples;
 };
@@ -393,9 +405,31 @@ mcu_video_mixer_get_site_stats (McuVideoMixer *mixer, guint site_id, McuVideoSit
   return site != NULL;
 }
 
+static int
+compare_guint32 (const void *a, const void *b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  return (x > y) - (x < y);
+}
+
+/* Control thread, without the lock: sorts @window (its @n samples, taken) in place. */
+static void
+latency_percentiles (guint32 *window, guint n, McuVideoTierSummary *summary)
+{
+  summary->latency_p50_us = summary->latency_p99_us = 0;
+  if (n == 0)
+    return;
+  qsort (window, n, sizeof (guint32), compare_guint32);
+  summary->latency_p50_us = window[MIN (n - 1, n * 50 / 100)];
+  summary->latency_p99_us = window[MIN (n - 1, n * 99 / 100)];
+}
+
 void
 mcu_video_mixer_get_stats (McuVideoMixer *mixer, McuVideoMixerStats *stats)
 {
+  guint32 *latency[MCU_VIDEO_MAX_TIERS] = { NULL };
+  guint n_latency[MCU_VIDEO_MAX_TIERS] = { 0 };
+
   g_mutex_lock (&mixer->lock);
   *stats = mixer->stats;
   percentiles (mixer->tick_samples, mixer->n_tick_samples, &stats->tick_p50_us, &stats->tick_p99_us);
@@ -403,8 +437,15 @@ mcu_video_mixer_get_stats (McuVideoMixer *mixer, McuVideoMixerStats *stats)
     TierWorker *w = &mixer->workers[t];
     percentiles (w->samples, w->n_samples, &stats->tiers[t].time_p50_us, &stats->tiers[t].time_p99_us);
     percentiles (w->cpu_samples, w->n_samples, &stats->tiers[t].cpu_p50_us, &stats->tiers[t].cpu_p99_us);
+    stats->tiers[t].latency_samples = w->n_latency;
+    n_latency[t] = (guint) MIN (w->n_latency, LATENCY_SAMPLES);
+    latency[t] = n_latency[t] ? g_memdup2 (w->latency_us, n_latency[t] * sizeof (guint32)) : NULL;
   }
   g_mutex_unlock (&mixer->lock);
+  for (guint t = 0; t < mixer->n_tiers; t++) {  /* sorted outside the lock the ticking thread takes */
+    latency_percentiles (latency[t], n_latency[t], &stats->tiers[t]);
+    g_free (latency[t]);
+  }
 }
 
 /* ---- the tick: snapshot and seating ---------------------------------------------------------------- */
@@ -556,11 +597,11 @@ decode_visible (McuVideoMixer *mixer, gint64 now_us)
     mcu_video_stream_set_visible (&site->camera, camera);
     mcu_video_stream_set_visible (&site->content, content);
     if (camera) {
-      mixer->decoded += mcu_video_stream_decode (&site->camera);
+      mixer->decoded += mcu_video_stream_decode (&site->camera, &mixer->picture_serial);
       request_keyframe (mixer, site, &site->camera, FALSE, now_us);
     }
     if (content) {
-      mixer->decoded += mcu_video_stream_decode (&site->content);
+      mixer->decoded += mcu_video_stream_decode (&site->content, &mixer->picture_serial);
       request_keyframe (mixer, site, &site->content, TRUE, now_us);
     }
   }
@@ -628,6 +669,8 @@ draw_tile (McuVideoMixer *mixer, guint tier, const McuVideoTile *tile, McuVideoT
   gboolean silent = last == 0 || now_us - last >= (gint64) mixer->config.no_video_timeout_ms * 1000;
   if (!silent && mcu_video_stream_picture (stream, &d->picture)) {
     d->kind = tile->content ? MCU_VIDEO_TILE_CONTENT : MCU_VIDEO_TILE_PICTURE;
+    d->serial = stream->image_serial;
+    d->arrival_us = stream->image_arrival_us;
     d->label = get_label (mixer, site, tier, tile->content, LABEL_NAME, &d->rect);
     return;
   }
@@ -675,6 +718,26 @@ blend_still_mark (TierWorker *w, McuVideoCanvas *canvas)
   mcu_video_label_blend (label, canvas->planes, canvas->strides, x, y, 0, 0, canvas->width, canvas->height);
 }
 
+/* Tier thread: the latency of each picture this composite shows for the first time, now that its packets
+ * were handed over at @out_us (on the tick's clock). Pictures are numbered in decode order, so the ones
+ * newer than the newest this tier showed before are the new ones. */
+static void
+measure_latency (TierWorker *w, const McuVideoTileDraw *draws, guint n, gint64 out_us)
+{
+  guint64 newest = w->shown_serial;
+
+  w->n_fresh = 0;
+  for (guint i = 0; i < n; i++) {
+    const McuVideoTileDraw *d = &draws[i];
+    if ((d->kind != MCU_VIDEO_TILE_PICTURE && d->kind != MCU_VIDEO_TILE_CONTENT) || d->serial <= w->shown_serial ||
+        d->arrival_us <= 0)
+      continue;
+    w->fresh_us[w->n_fresh++] = (guint32) CLAMP (out_us - d->arrival_us, 0, (gint64) G_MAXUINT32);
+    newest = MAX (newest, d->serial);
+  }
+  w->shown_serial = newest;
+}
+
 /* Tier thread (or the ticking thread in manual mode). With compose_from_top, tier 0's canvas was composed
  * by the ticking thread and the lower tiers scale it down (read-only while every tier runs). */
 static void
@@ -692,7 +755,13 @@ run_tier (TierWorker *w)
     mcu_video_canvas_scale (mcu_video_tier_canvas (mixer->workers[0].tier), canvas);
   if (draw && w->still)
     blend_still_mark (w, canvas);
-  mcu_video_tier_encode (w->tier, w->now_us, mixer->callbacks.on_packet, mixer->user_data);
+  int packets = mcu_video_tier_encode (w->tier, w->now_us, mixer->callbacks.on_packet, mixer->user_data);
+  gint64 handed = g_get_monotonic_time ();
+  w->n_fresh = 0;
+  if (draw && packets > 0) {
+    const TierWorker *source = mixer->config.compose_from_top ? &mixer->workers[0] : w;
+    measure_latency (w, source->draws, source->n_draws, w->now_us + (handed - w->tick_start_us));
+  }
   w->duration_us = g_get_monotonic_time () - start;
   w->cpu_us = thread_cpu_us () - cpu_start;
 }
@@ -757,6 +826,7 @@ due_tiers (McuVideoMixer *mixer, gint64 now_us)
     if (active && !w->was_active) {
       mcu_video_tier_request_keyframe (w->tier); /* new receivers need a key frame to start */
       w->still_taken_us = 0;                      /* and the still a fresh picture */
+      w->shown_serial = mixer->picture_serial;    /* older pictures came before anyone received it */
     }
     if (active && w->still && w->still_label == NULL)
       render_still_label (mixer, w);
@@ -788,6 +858,7 @@ run_tiers (McuVideoMixer *mixer, gint64 now_us)
     if (!from_top)
       prepare_tier (mixer, w, now_us);
     w->now_us = now_us;
+    w->tick_start_us = mixer->tick_start_us;
     if (w->thread)
       worker_post (w);
     else
@@ -843,6 +914,9 @@ publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
     if (ran & (1u << t)) {
       w->cpu_samples[w->n_samples % SAMPLES] = w->cpu_us;
       w->samples[w->n_samples++ % SAMPLES] = w->duration_us;
+      for (guint i = 0; i < w->n_fresh; i++)
+        w->latency_us[w->n_latency++ % LATENCY_SAMPLES] = w->fresh_us[i];
+      w->n_fresh = 0;
     }
     mcu_video_tier_get_stats (w->tier, &ts);
     s->tiers[t] = (McuVideoTierSummary) { .frames = ts.frames, .keyframes = ts.keyframes, .bytes = ts.bytes, .errors = ts.errors };
@@ -858,6 +932,7 @@ mcu_video_mixer_tick (McuVideoMixer *mixer, gint64 now_us)
   guint talker;
   gboolean talker_requested;
 
+  mixer->tick_start_us = start;
   take_snapshot (mixer, now_us, &talker, &talker_requested);
   if (mixer->ticks++ == 0) {
     mixer->last_rotation_us = now_us;

@@ -78,6 +78,15 @@ typedef struct {
   gint64 time_p99_us;
   gint64 cpu_p50_us;  /* the same in the worker's CPU time: unaffected by other processes */
   gint64 cpu_p99_us;
+  /* Server-added latency of the sites' pictures in this tier: from the arrival of the packet that
+   * completed a site's frame (the arrival_us given to push_rtp) to the composite that first shows it
+   * handed to on_packet (all its packets). Includes the reorder wait, the queue to the ticking thread,
+   * the wait for the tier's next frame, decode, compose and encode. Over the last 4096 pictures shown
+   * (~10 s of a 4x4 grid at 25 fps); 0 before the first. In manual mode the clock is the caller's
+   * (now_us of the tick) plus the tick's own wall time up to the hand-over. */
+  gint64 latency_p50_us;
+  gint64 latency_p99_us;
+  guint64 latency_samples; /* pictures measured since the start */
 } McuVideoTierSummary;
 
 typedef struct {

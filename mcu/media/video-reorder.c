@@ -139,7 +139,7 @@ deliver_run (McuVideoReorder *r)
       McuVideoReorderPacket p = {
         .payload = r->data + ((guint64) r->head & r->mask) * r->slot_bytes, .len = slot->len,
         .seq = (guint16) r->head, .ts = slot->ts, .marker = slot->marker, .late = slot->late,
-        .retransmitted = slot->rtx, .discontinuity = r->discontinuity,
+        .retransmitted = slot->rtx, .discontinuity = r->discontinuity, .arrival_us = slot->arrival_us,
       };
       r->discontinuity = FALSE;
       r->deliver (r->user_data, &p);

@@ -21,6 +21,7 @@ typedef struct {
   gboolean late;           /* it filled a hole: arrived after a later packet (RTX repair or reordering) */
   gboolean retransmitted;  /* the transport said it came through RTX */
   gboolean discontinuity;  /* packets just before it were given up on, or the stream was reset */
+  gint64 arrival_us;       /* the @now_us it was pushed with (for server-added latency) */
 } McuVideoReorderPacket;
 
 typedef void (*McuVideoReorderDeliver) (gpointer user_data, const McuVideoReorderPacket *packet);

@@ -62,7 +62,7 @@ mcu_video_stream_clear (McuVideoStream *s)
 
 /* Media thread: hands the depacketizer's completed frame over without copying. */
 static void
-enqueue (McuVideoStream *s, gboolean keyframe)
+enqueue (McuVideoStream *s, gboolean keyframe, gint64 arrival_us)
 {
   g_mutex_lock (&s->lock);
   if (s->count == s->depth) {
@@ -77,6 +77,7 @@ enqueue (McuVideoStream *s, gboolean keyframe)
   slot->data = mcu_vp8_depay_swap_buffer (s->depay, slot->data);
   slot->len = len;
   slot->keyframe = keyframe;
+  slot->arrival_us = arrival_us;
   s->count++;
   g_mutex_unlock (&s->lock);
 }
@@ -94,12 +95,20 @@ on_packet (gpointer user_data, const McuVideoReorderPacket *p)
     s->late_ts = p->ts;
     s->late_pending = TRUE;
   }
+  /* A frame is complete when its last packet to arrive is in: a repair, or the marker packet. */
+  if (p->ts != s->frame_ts || s->frame_arrival_us == 0)
+    s->frame_arrival_us = p->arrival_us;
+  else
+    s->frame_arrival_us = MAX (s->frame_arrival_us, p->arrival_us);
+  s->frame_ts = p->ts;
   int r = mcu_vp8_depay_push (s->depay, p->payload, p->len, p->seq, p->ts, p->marker);
   if (mcu_vp8_depay_needs_keyframe (s->depay))
     atomic_store_explicit (&s->need_keyframe, 1, memory_order_relaxed);
   if (r != MCU_VP8_DEPAY_FRAME)
     return;
   mcu_vp8_depay_frame (s->depay, &frame_len, &ts, &keyframe);
+  gint64 arrival_us = s->frame_arrival_us;
+  s->frame_arrival_us = 0;
   s->frames_out++;
   if (s->late_pending && ts == s->late_ts)
     atomic_fetch_add_explicit (&s->frames_late, 1, memory_order_relaxed);
@@ -110,7 +119,7 @@ on_packet (gpointer user_data, const McuVideoReorderPacket *p)
     atomic_fetch_add_explicit (&s->hidden_frames, 1, memory_order_relaxed);
     return;
   }
-  enqueue (s, keyframe);
+  enqueue (s, keyframe, arrival_us);
 }
 
 /* Media thread: follows the RTT another thread reported, when it moved by more than 10 ms. */
@@ -219,7 +228,7 @@ mcu_video_stream_set_visible (McuVideoStream *s, gboolean visible)
 
 /* Takes the oldest queued frame into s->work; FALSE when the queue is empty. */
 static gboolean
-dequeue (McuVideoStream *s, gsize *len, gboolean *keyframe)
+dequeue (McuVideoStream *s, gsize *len, gboolean *keyframe, gint64 *arrival_us)
 {
   gboolean have = FALSE;
 
@@ -235,6 +244,7 @@ dequeue (McuVideoStream *s, gsize *len, gboolean *keyframe)
     s->work = data;
     *len = slot->len;
     *keyframe = slot->keyframe;
+    *arrival_us = slot->arrival_us;
     s->head = (s->head + 1) % s->depth;
     s->count--;
     have = TRUE;
@@ -243,8 +253,9 @@ dequeue (McuVideoStream *s, gsize *len, gboolean *keyframe)
   return have;
 }
 
-static void
-decode_one (McuVideoStream *s, gsize len, gboolean keyframe)
+/* TRUE when a new picture came out. */
+static gboolean
+decode_one (McuVideoStream *s, gsize len)
 {
   vpx_codec_iter_t iter = NULL;
   vpx_image_t *img;
@@ -253,32 +264,43 @@ decode_one (McuVideoStream *s, gsize len, gboolean keyframe)
     s->decode_errors++;
     s->waiting_keyframe = TRUE;
     s->image = NULL;
-    return;
+    return FALSE;
   }
   s->decoded++;
-  while ((img = vpx_codec_get_frame (&s->decoder, &iter)) != NULL)
-    if (img->fmt == VPX_IMG_FMT_I420)
+  gboolean picture = FALSE;
+  while ((img = vpx_codec_get_frame (&s->decoder, &iter)) != NULL) {
+    if (img->fmt == VPX_IMG_FMT_I420) {
       s->image = img;
+      picture = TRUE;
+    }
+  }
+  return picture;
 }
 
 guint
-mcu_video_stream_decode (McuVideoStream *s)
+mcu_video_stream_decode (McuVideoStream *s, guint64 *serial)
 {
   gsize len;
-  gboolean keyframe;
+  gboolean keyframe, picture = FALSE;
+  gint64 arrival_us;
   guint n = 0;
 
   if (!s->decoder_open)
     return 0;
-  while (dequeue (s, &len, &keyframe)) {
+  while (dequeue (s, &len, &keyframe, &arrival_us)) {
     if (s->waiting_keyframe && !keyframe) {
       s->skipped_waiting++;
       continue;
     }
     s->waiting_keyframe = FALSE;
-    decode_one (s, len, keyframe);
+    if (decode_one (s, len)) {
+      s->image_arrival_us = arrival_us;
+      picture = TRUE;
+    }
     n++;
   }
+  if (picture && s->image != NULL)   /* only the last picture is ever shown: one number per call */
+    s->image_serial = ++*serial;
   return n;
 }
 

@@ -23,6 +23,7 @@ typedef struct {
   guint8 *data;
   gsize len;
   gboolean keyframe;
+  gint64 arrival_us;           /* the latest arrival among the frame's packets */
 } McuVideoQueuedFrame;
 
 /* What the reorder buffer made of the stream's losses (a snapshot; counters only grow). */
@@ -42,6 +43,8 @@ typedef struct {
   guint frames_out;            /* frames completed during the current push */
   guint32 late_ts;             /* timestamp of the last frame a late packet went into */
   gboolean late_pending;
+  guint32 frame_ts;            /* the frame being assembled, and the latest arrival of its packets */
+  gint64 frame_arrival_us;
   /* shared: atomics */
   atomic_llong rtt_us;         /* set_rtt_ms, -1 unknown */
   atomic_llong frames_late, frames_given_up, holes_given_up, skipped_nonref, packets_stale;
@@ -61,6 +64,8 @@ typedef struct {
   gboolean decoder_open;
   gboolean waiting_keyframe;
   vpx_image_t *image;          /* the decoder's last picture, valid until the next decode */
+  gint64 image_arrival_us;     /* when the packet that completed its frame arrived */
+  guint64 image_serial;        /* its number among the mixer's pictures (see decode), 0: none yet */
   gint64 last_request_us;
   guint64 decoded, decode_errors, skipped_waiting;
 } McuVideoStream;
@@ -83,8 +88,9 @@ void mcu_video_stream_set_rtt_ms (McuVideoStream *stream, double rtt_ms);
 void mcu_video_stream_reorder_stats (McuVideoStream *stream, McuVideoStreamReorderStats *stats);
 /* Video thread: opens or closes the decoder and tells the media thread whether to queue frames. */
 void mcu_video_stream_set_visible (McuVideoStream *stream, gboolean visible);
-/* Video thread: decodes every queued frame. Returns the number decoded. */
-guint mcu_video_stream_decode (McuVideoStream *stream);
+/* Video thread: decodes every queued frame. A new picture is numbered ++*@serial (one counter for all
+ * the mixer's streams, so a tier can tell the pictures it has not shown yet). Returns the number decoded. */
+guint mcu_video_stream_decode (McuVideoStream *stream, guint64 *serial);
 /* Video thread: TRUE when a key frame should be requested now (and records the request). */
 gboolean mcu_video_stream_want_keyframe (McuVideoStream *stream, gint64 now_us, gint64 interval_us);
 /* Video thread: the last decoded picture; FALSE when there is none to show. */

@@ -635,6 +635,140 @@ test_threaded (void)
   fixture_teardown (&fx);
 }
 
+/* One 40 ms step whose frames arrive @delay_us before the tick (the wait for the mixer's next tick). */
+static void
+step_late (Fixture *fx, guint n, gint64 delay_us)
+{
+  for (guint k = 0; k < n; k++) {
+    fx->now += STEP_US;
+    for (guint i = 0; i < fx->n_senders; i++)
+      if (fx->senders[i].site != NULL)
+        send_frame (fx, &fx->senders[i]);
+    mcu_video_mixer_tick (fx->mixer, fx->now + delay_us);
+  }
+}
+
+/* Ticks without new frames until tier @tier has encoded one more frame (at most 20 ticks). */
+static void
+tick_until_tier_runs (Fixture *fx, guint tier)
+{
+  McuVideoMixerStats stats;
+
+  mcu_video_mixer_get_stats (fx->mixer, &stats);
+  guint64 frames = stats.tiers[tier].frames;
+  for (guint k = 0; k < 20 && stats.tiers[tier].frames == frames; k++) {
+    fx->now += STEP_US;
+    mcu_video_mixer_tick (fx->mixer, fx->now);
+    mcu_video_mixer_get_stats (fx->mixer, &stats);
+  }
+  g_assert_cmpuint (stats.tiers[tier].frames, ==, frames + 1);
+}
+
+/* Server-added latency on the caller's clock: each picture is measured once, in each tier, from its
+ * frame's arrival to the composite that first shows it, including the wait for that tier's next frame. */
+static void
+test_latency_controlled_clock (void)
+{
+  Fixture fx;
+  McuVideoMixerConfig config;
+  McuVideoMixerStats stats, before;
+
+  config_for_tests (&config);
+  config.tiers[1].fps = 5; /* the second tier composes every 200 ms, the ticks come every 40 ms */
+  fixture_setup (&fx, &config);
+  Sender *red = add_site (&fx, 11, RED);
+  add_site (&fx, 12, GREEN);
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_2X2);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, 0);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, ==, 0);
+
+  /* Frames arrive 20 ms before the tick that takes them: no picture is shown sooner than that. */
+  step_late (&fx, 50, 20000);
+  g_assert_true (tile_is (&fx, MCU_VIDEO_LAYOUT_2X2, 0, RED));
+  g_assert_true (tile_is (&fx, MCU_VIDEO_LAYOUT_2X2, 1, GREEN));
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_test_message ("tier 0: %" G_GUINT64_FORMAT " pictures, p50/p99 %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " us",
+                  stats.tiers[0].latency_samples, stats.tiers[0].latency_p50_us, stats.tiers[0].latency_p99_us);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, >=, 2 * 30);          /* both sites, most ticks */
+  g_assert_cmpuint (stats.tiers[0].latency_samples, <=, 2 * 50);          /* never one picture twice */
+  g_assert_cmpint (stats.tiers[0].latency_p50_us, >=, 20000);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, >=, stats.tiers[0].latency_p50_us);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, <, 20000 + G_USEC_PER_SEC); /* + this tick's own work */
+  g_assert_cmpuint (stats.tiers[1].latency_samples, >=, 2 * 5);
+  g_assert_cmpuint (stats.tiers[1].latency_samples, <=, 2 * 11);          /* 5 fps: ~10 composites */
+  g_assert_cmpint (stats.tiers[1].latency_p50_us, >=, 20000);
+
+  /* Composites that show the same pictures again measure nothing more (once the slow tier has shown
+   * the last ones, which it measures then: they are new to it). */
+  tick_until_tier_runs (&fx, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &before);
+  for (guint k = 0; k < 6; k++) {
+    fx.now += STEP_US;
+    mcu_video_mixer_tick (fx.mixer, fx.now);
+  }
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[0].frames, >, before.tiers[0].frames);
+  g_assert_cmpuint (stats.tiers[1].frames, >, before.tiers[1].frames);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, before.tiers[0].latency_samples);
+  g_assert_cmpuint (stats.tiers[1].latency_samples, ==, before.tiers[1].latency_samples);
+
+  /* A frame that arrives just after the 5 fps tier composed waits for its next frame (160 ms later,
+   * the quarter-frame slack of the schedule), the 25 fps tier shows it at the next tick. */
+  tick_until_tier_runs (&fx, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &before);
+  fx.now += STEP_US;
+  send_frame (&fx, red);
+  mcu_video_mixer_tick (fx.mixer, fx.now);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, before.tiers[0].latency_samples + 1);
+  g_assert_cmpuint (stats.tiers[1].latency_samples, ==, before.tiers[1].latency_samples);
+  tick_until_tier_runs (&fx, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[1].latency_samples, ==, before.tiers[1].latency_samples + 1);
+  /* under 100 pictures in the window, p99 is the largest: this one */
+  g_assert_cmpuint (stats.tiers[1].latency_samples, <, 100);
+  g_assert_cmpint (stats.tiers[1].latency_p99_us, >=, 120000);
+  g_assert_cmpint (stats.tiers[1].latency_p99_us, <, 120000 + G_USEC_PER_SEC);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, before.tiers[0].latency_samples + 1);
+  fixture_teardown (&fx);
+}
+
+/* The real threads on the wall clock: a frame of each site for each composite, then sane figures. */
+static void
+test_latency_threaded (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats;
+  g_autoptr (GError) error = NULL;
+
+  fixture_setup (&fx, NULL);
+  add_site (&fx, 11, RED);
+  add_site (&fx, 12, BLUE);
+  g_assert_true (mcu_video_mixer_start (fx.mixer, &error));
+  g_assert_no_error (error);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  for (guint k = 0; k < 50 && g_get_monotonic_time () < deadline; k++) {
+    fx.now = g_get_monotonic_time ();
+    for (guint i = 0; i < fx.n_senders; i++)
+      send_frame (&fx, &fx.senders[i]);
+    g_mutex_lock (&fx.lock);
+    guint seen = fx.outputs;
+    while (fx.outputs == seen && g_cond_wait_until (&fx.cond, &fx.lock, deadline))
+      ;
+    g_mutex_unlock (&fx.lock);
+  }
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_test_message ("threaded: %" G_GUINT64_FORMAT " pictures, p50/p99 %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " us",
+                  stats.tiers[0].latency_samples, stats.tiers[0].latency_p50_us, stats.tiers[0].latency_p99_us);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, >=, 10);
+  g_assert_cmpint (stats.tiers[0].latency_p50_us, >, 0);
+  g_assert_cmpint (stats.tiers[0].latency_p50_us, <, 300000);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, >=, stats.tiers[0].latency_p50_us);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, <, G_USEC_PER_SEC);
+  fixture_teardown (&fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -650,5 +784,7 @@ main (int argc, char **argv)
   g_test_add_func ("/video/mixer/malformed-input", test_malformed_input);
   g_test_add_func ("/video/mixer/rotation-and-hold", test_rotation_and_hold);
   g_test_add_func ("/video/mixer/threaded", test_threaded);
+  g_test_add_func ("/video/mixer/latency/controlled-clock", test_latency_controlled_clock);
+  g_test_add_func ("/video/mixer/latency/threaded", test_latency_threaded);
   return g_test_run ();
 }
