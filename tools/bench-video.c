@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench-video: the video mixer under load. S sites replay pre-encoded VP8 640x360 (made at start from a
- * moving synthetic pattern, 4 variants, by media-gen.c as tools/loadgen sends it) through the real depacketizer at 25 fps from one "media" thread;
+ * moving synthetic pattern, 4 variants, by media-gen.c as tools/loadgen sends it) through the real depacketizer at 25 fps from one "media" thread
+ * (real mode: in 8 groups spread over the 40 ms, so frames wait for the mixer's tick as independent sites' do);
  * the mixer runs its own threads with every tier active. For each layout and S it prints CPU seconds per
  * second (whole process: media thread + video threads), decodes per second, encodes per tier and the
- * compose+encode time per output frame (p50/p99), and the tick (decode + compose + encode) p50/p99.
+ * compose+encode time per output frame (p50/p99), and the tick (decode + compose + encode) p50/p99; in real
+ * mode also each tier's server-added latency p50/p99 (a site's frame in to the first composite showing it out).
  * Also compares composing each tier against composing 1280x720 and scaling it down.
  * Receivers are not simulated: every receiver of a tier gets the same payloads (only SRTP differs).
  *
@@ -38,6 +40,7 @@
 #define VARIANTS 4
 #define MAX_SITES 200
 #define MAX_PAYLOAD 1200
+#define MEDIA_SLOTS 8 /* real mode: the sites' frames come spread over the 40 ms, as independent sites send */
 
 typedef struct {
   McuVideoSite *site;
@@ -99,12 +102,11 @@ on_request_keyframe (guint site_id, gboolean content, gpointer user)
     g_atomic_int_set (&b->sites[site_id - 1].keyframe_wanted, 1);
 }
 
-/* The media thread: every 40 ms, one frame per site through the real push path. */
-/* One 40 ms step of the media thread: one frame per site through the real push path. */
+/* One frame of each site of @slot (of @n_slots: site i is in slot i % n_slots) through the real push path. */
 static void
-push_frames (Bench *b, gint64 now)
+push_frames (Bench *b, gint64 now, guint slot, guint n_slots)
 {
-  for (guint i = 0; i < b->n_sites; i++) {
+  for (guint i = slot; i < b->n_sites; i += n_slots) {
     BenchSite *s = &b->sites[i];
     if (g_atomic_int_compare_and_exchange (&s->keyframe_wanted, 1, 0))
       s->frame = 0;
@@ -128,9 +130,9 @@ media_main (gpointer data)
 
   g_mutex_init (&lock);
   g_cond_init (&cond);
-  while (!g_atomic_int_get (&b->stop)) {
-    push_frames (b, g_get_monotonic_time ());
-    next += G_USEC_PER_SEC / FPS;
+  for (guint slot = 0; !g_atomic_int_get (&b->stop); slot = (slot + 1) % MEDIA_SLOTS) {
+    push_frames (b, g_get_monotonic_time (), slot, MEDIA_SLOTS);
+    next += G_USEC_PER_SEC / FPS / MEDIA_SLOTS;
     g_mutex_lock (&lock); /* pacing only: nothing signals this condition */
     while (!g_atomic_int_get (&b->stop) && g_cond_wait_until (&cond, &lock, next))
       ;
@@ -210,7 +212,7 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
        * CPU time used per media second is the demand, whatever else the machine is doing. */
       for (guint k = 0; k < FPS; k++) {
         now += G_USEC_PER_SEC / FPS;
-        push_frames (b, now);
+        push_frames (b, now, 0, 1);
         mcu_video_mixer_tick (b->mixer, now);
       }
     } else {
@@ -234,11 +236,15 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
     /* after the configured sizes come the ladder's thumbnail and still tiers */
     const McuVideoTierConfig *size = t < config.n_tiers ? &config.tiers[t]
                                      : t == config.n_tiers ? &config.thumbnail : &config.still;
-    g_print ("    tier %u %4dx%-4d encodes %.1f/s (%" G_GUINT64_FORMAT " key)  %.0f kbit/s  compose+encode p50/p99 %.1f/%.1f ms (cpu %.1f/%.1f)\n",
+    g_print ("    tier %u %4dx%-4d encodes %.1f/s (%" G_GUINT64_FORMAT " key)  %.0f kbit/s  compose+encode p50/p99 %.1f/%.1f ms (cpu %.1f/%.1f)",
              t, size->width, size->height, (s1.tiers[t].frames - s0.tiers[t].frames) / wall,
              s1.tiers[t].keyframes, (s1.tiers[t].bytes - s0.tiers[t].bytes) * 8 / wall / 1000,
              s1.tiers[t].time_p50_us / 1000.0, s1.tiers[t].time_p99_us / 1000.0,
              s1.tiers[t].cpu_p50_us / 1000.0, s1.tiers[t].cpu_p99_us / 1000.0);
+    /* frame in to composite out; on the wall clock only (sim pushes at the tick's own time: no wait for it) */
+    if (!simulated)
+      g_print ("  latency p50/p99 %.1f/%.1f ms", s1.tiers[t].latency_p50_us / 1000.0, s1.tiers[t].latency_p99_us / 1000.0);
+    g_print ("\n");
   }
   mcu_video_mixer_free (b->mixer);
   if (png)

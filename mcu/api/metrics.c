@@ -208,6 +208,8 @@ static double frame_p50 (const McuMixStats *s, guint t) { return s->video.tiers[
 static double frame_p99 (const McuMixStats *s, guint t) { return s->video.tiers[t].time_p99_us / 1e6; }
 static double frame_cpu_p50 (const McuMixStats *s, guint t) { return s->video.tiers[t].cpu_p50_us / 1e6; }
 static double frame_cpu_p99 (const McuMixStats *s, guint t) { return s->video.tiers[t].cpu_p99_us / 1e6; }
+static double video_latency_p50 (const McuMixStats *s, guint t) { return s->video.tiers[t].latency_p50_us / 1e6; }
+static double video_latency_p99 (const McuMixStats *s, guint t) { return s->video.tiers[t].latency_p99_us / 1e6; }
 static double tier_frames (const McuMixStats *s, guint t) { return (double) s->video.tiers[t].frames; }
 static double tier_receivers (const McuMixStats *s, guint t) { return s->receivers[t]; }
 
@@ -224,6 +226,8 @@ static const MixMetric mix_metrics[] = {
   { "mcu_video_frame_p99_seconds", "gauge", "compose + encode of one output frame, 99th percentile (wall)", TRUE, frame_p99 },
   { "mcu_video_frame_cpu_p50_seconds", "gauge", "compose + encode of one output frame, median (CPU)", TRUE, frame_cpu_p50 },
   { "mcu_video_frame_cpu_p99_seconds", "gauge", "compose + encode of one output frame, 99th percentile (CPU)", TRUE, frame_cpu_p99 },
+  { "mcu_video_latency_p50_seconds", "gauge", "server-added video latency: a site's frame in (its last packet) to the first composite showing it handed to the tier's senders, median of the last 4096 pictures (0: none yet)", TRUE, video_latency_p50 },
+  { "mcu_video_latency_p99_seconds", "gauge", "server-added video latency, 99th percentile", TRUE, video_latency_p99 },
   { "mcu_video_tier_frames_total", "counter", "composite frames encoded for the tier", TRUE, tier_frames },
   { "mcu_video_tier_receivers", "gauge", "sites receiving the tier", TRUE, tier_receivers },
 };
