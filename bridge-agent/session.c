@@ -15,6 +15,7 @@
 
 #define GST_USE_UNSTABLE_API
 #include "media-private.h"
+#include "rtcp-reports.h"
 
 #include <gst/rtp/rtp.h>
 #include <gst/sdp/sdp.h>
@@ -23,12 +24,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Transport-wide congestion control (draft-holmer-rmcat-transport-wide-cc-extensions-01), offered on
+ * both m-lines (one BUNDLE transport, one sequence space). Why: the mcu then numbers every packet it
+ * sends us and webrtcbin's rtpsession answers with transport-wide feedback, from which the mcu's
+ * degradation ladder learns how much of what it sent this site arrived (its delivered rate). Without
+ * it the ladder judges our downlink on loss and RTT alone, and an RTT lifted by our own uplink's queue
+ * looks like a downlink queue. The same extmap id on both m-lines, as BUNDLE requires. */
+#define TWCC_EXTMAP "extmap-3=(string)http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define AUDIO_CAPS "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000," \
-                   "encoding-params=(string)2,useinbandfec=(string)1,minptime=(string)10"
+                   "encoding-params=(string)2,useinbandfec=(string)1,minptime=(string)10," \
+                   "rtcp-fb-transport-cc=(boolean)true," TWCC_EXTMAP
 /* goog-remb is not here: webrtcbin 1.22 drops it when it writes the offer; bridge_sdp_add_goog_remb
  * adds it to the text that is sent (see whip.h). */
 #define VIDEO_CAPS "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000," \
-                   "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true"
+                   "rtcp-fb-nack=(boolean)true,rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true," \
+                   "rtcp-fb-transport-cc=(boolean)true," TWCC_EXTMAP
 
 struct _BridgeSession {
   gatomicrefcount rc;
@@ -347,6 +357,7 @@ watch_remb (BridgeSession *session)
    * it sends us (its tier ladder) by how fresh and how lossy our reports are. */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (internal), "rtcp-min-interval"))
     g_object_set (internal, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
+  bridge_rtcp_reports_attach (internal);
   g_object_unref (internal);
 }
 

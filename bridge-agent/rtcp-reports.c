@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Receiver reports appended to webrtcbin's early RTCP (see rtcp-reports.h for why).
+ *
+ * Threads: on_ssrc_active on the RTCP receiving thread, on_sending_rtcp on rtpsession's RTCP thread;
+ * Reports.lock guards the table between them. Both run per RTCP packet, never per media packet.
+ */
+#define G_LOG_DOMAIN "bridge-rtcp"
+
+#include "rtcp-reports.h"
+
+#include <gst/rtp/rtp.h>
+
+#define MAX_SENDERS 4          /* the mcu's audio and video (its RTX SSRC sends no SR) */
+
+typedef struct {
+  GObject *source;             /* (owned) the remote RTPSource */
+  guint32 ssrc;
+  guint64 sr_ntp;              /* its last SR's NTP time, 0 none */
+  gint64 sr_arrival_us;        /* monotonic time we saw that SR */
+  BridgeRtcpCounts previous;   /* at the last report block about it, ours or rtpsession's */
+} Sender;
+
+typedef struct {
+  GMutex lock;
+  Sender senders[MAX_SENDERS];
+  guint n_senders;
+  gint64 last_blocks_us;       /* the last RTCP with report blocks, ours or a regular one */
+} Reports;
+
+BridgeRtcpBlock
+bridge_rtcp_block (const BridgeRtcpCounts *now, const BridgeRtcpCounts *previous, gint64 cumulative_lost,
+                   guint64 sr_ntp, gint64 sr_age_us)
+{
+  BridgeRtcpBlock b = { .cumulative_lost = (gint32) CLAMP (cumulative_lost, -0x800000, 0x7fffff) };
+  guint64 expected = now->expected > previous->expected ? now->expected - previous->expected : 0;
+  guint64 received = now->received > previous->received ? now->received - previous->received : 0;
+
+  if (expected > received)
+    b.fraction_lost = (guint8) MIN (((expected - received) << 8) / expected, 255u);
+  if (sr_ntp != 0 && sr_age_us >= 0) {
+    b.lsr = (guint32) (sr_ntp >> 16);
+    b.dlsr = (guint32) MIN ((guint64) sr_age_us * 65536 / G_USEC_PER_SEC, (guint64) G_MAXUINT32);
+  }
+  return b;
+}
+
+static void
+reports_free (gpointer data)
+{
+  Reports *r = data;
+
+  for (guint i = 0; i < r->n_senders; i++)
+    g_object_unref (r->senders[i].source);
+  g_mutex_clear (&r->lock);
+}
+
+/* The counters of a remote source from its "stats"; FALSE for our own sources. */
+static gboolean
+read_source (GObject *source, BridgeRtcpCounts *counts, gint64 *lost, guint *jitter, guint64 *sr_ntp,
+             guint32 *ssrc, guint32 *ext_seq)
+{
+  g_autoptr (GstStructure) stats = NULL;
+  gboolean internal = FALSE, have_sr = FALSE;
+  guint64 received = 0, ntp = 0;
+  gint packets_lost = 0, base = -1;
+  guint ssrc_value = 0, sent_ext_seq = 0;
+
+  g_object_get (source, "stats", &stats, NULL);
+  if (stats == NULL || !gst_structure_get_boolean (stats, "internal", &internal) || internal)
+    return FALSE;
+  gst_structure_get_uint (stats, "ssrc", &ssrc_value);
+  gst_structure_get_uint64 (stats, "packets-received", &received);
+  gst_structure_get_int (stats, "packets-lost", &packets_lost);
+  gst_structure_get_int (stats, "seqnum-base", &base);
+  *jitter = 0;
+  gst_structure_get_uint (stats, "jitter", jitter);
+  gst_structure_get_boolean (stats, "have-sr", &have_sr);
+  gst_structure_get_uint64 (stats, "sr-ntptime", &ntp);
+  *ssrc = ssrc_value;
+  *lost = packets_lost;
+  counts->received = received;
+  counts->expected = (guint64) MAX ((gint64) received + packets_lost, 0);
+  *sr_ntp = have_sr ? ntp : 0;
+  /* RFC 3550 A.3: expected = extended highest - base + 1. rtpsession 1.22 reports no base (-1): then the
+   * extended highest of its own last block (stale by up to a few seconds; the mcu reads loss and
+   * LSR/DLSR, not this field). */
+  gst_structure_get_uint (stats, "sent-rb-exthighestseq", &sent_ext_seq);
+  *ext_seq = base >= 0 ? (guint32) ((guint64) base + counts->expected - 1) : sent_ext_seq;
+  return TRUE;
+}
+
+static Sender *
+find_sender (Reports *r, guint32 ssrc)
+{
+  for (guint i = 0; i < r->n_senders; i++)
+    if (r->senders[i].ssrc == ssrc)
+      return &r->senders[i];
+  return NULL;
+}
+
+/* A remote source sent RTCP: note when a new SR of it arrived (its DLSR counts from there). */
+static void
+on_ssrc_active (GObject *session, GObject *source, gpointer user_data)
+{
+  Reports *r = user_data;
+  BridgeRtcpCounts counts;
+  gint64 lost;
+  guint jitter;
+  guint64 sr_ntp;
+  guint32 ssrc, ext_seq;
+
+  if (!read_source (source, &counts, &lost, &jitter, &sr_ntp, &ssrc, &ext_seq))
+    return;
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&r->lock);
+  Sender *s = find_sender (r, ssrc);
+  if (s == NULL && r->n_senders < MAX_SENDERS) {
+    s = &r->senders[r->n_senders++];
+    *s = (Sender) { .source = g_object_ref (source), .ssrc = ssrc, .previous = counts };
+  }
+  if (s != NULL && sr_ntp != 0 && sr_ntp != s->sr_ntp) {
+    s->sr_ntp = sr_ntp;
+    s->sr_arrival_us = now;
+  }
+  g_mutex_unlock (&r->lock);
+}
+
+/* One report block per remote sender into @packet (an RR being built). */
+static void
+add_blocks (Reports *r, GstRTCPPacket *packet, gint64 now)
+{
+  for (guint i = 0; i < r->n_senders; i++) {
+    Sender *s = &r->senders[i];
+    BridgeRtcpCounts counts;
+    gint64 lost;
+    guint jitter;
+    guint64 sr_ntp;
+    guint32 ssrc, ext_seq;
+    if (!read_source (s->source, &counts, &lost, &jitter, &sr_ntp, &ssrc, &ext_seq))
+      continue;
+    gboolean same_sr = sr_ntp != 0 && sr_ntp == s->sr_ntp;
+    BridgeRtcpBlock b = bridge_rtcp_block (&counts, &s->previous, lost, same_sr ? sr_ntp : 0,
+                                           now - s->sr_arrival_us);
+    if (gst_rtcp_packet_add_rb (packet, s->ssrc, b.fraction_lost, b.cumulative_lost, ext_seq, jitter, b.lsr,
+                                b.dlsr))
+      s->previous = counts;
+  }
+}
+
+/* rtpsession is about to send @buffer. A regular report carries blocks already (its fraction lost
+ * restarts there); an early one gets our RR when blocks are due. */
+static gboolean
+on_sending_rtcp (GObject *session, GstBuffer *buffer, gboolean early, gpointer user_data)
+{
+  Reports *r = user_data;
+  gint64 now = g_get_monotonic_time ();
+  guint ssrc = 0;
+
+  g_mutex_lock (&r->lock);
+  if (!early) {
+    r->last_blocks_us = now;
+    for (guint i = 0; i < r->n_senders; i++) {
+      gint64 lost;
+      guint jitter;
+      guint64 sr_ntp;
+      guint32 sender_ssrc, ext_seq;
+      read_source (r->senders[i].source, &r->senders[i].previous, &lost, &jitter, &sr_ntp, &sender_ssrc,
+                   &ext_seq);
+    }
+    g_mutex_unlock (&r->lock);
+    return FALSE;
+  }
+  if (r->n_senders == 0 || now - r->last_blocks_us < BRIDGE_RTCP_REPORT_INTERVAL_US
+      || !gst_buffer_is_writable (buffer)) {
+    g_mutex_unlock (&r->lock);
+    return FALSE;
+  }
+  g_object_get (session, "internal-ssrc", &ssrc, NULL);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  if (gst_rtcp_buffer_map (buffer, GST_MAP_READWRITE, &rtcp)) {
+    if (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet)) {
+      gst_rtcp_packet_rr_set_ssrc (&packet, ssrc);
+      add_blocks (r, &packet, now);
+      r->last_blocks_us = now;
+    }
+    gst_rtcp_buffer_unmap (&rtcp);
+  }
+  g_mutex_unlock (&r->lock);
+  return FALSE;
+}
+
+static void
+reports_unref (gpointer data, GClosure *closure)
+{
+  g_atomic_rc_box_release_full (data, reports_free);
+}
+
+void
+bridge_rtcp_reports_attach (GObject *rtp_session)
+{
+  Reports *r = g_atomic_rc_box_new0 (Reports);
+
+  g_mutex_init (&r->lock);
+  g_signal_connect_data (rtp_session, "on-ssrc-active", G_CALLBACK (on_ssrc_active), g_atomic_rc_box_acquire (r),
+                         reports_unref, 0);
+  g_signal_connect_data (rtp_session, "on-sending-rtcp", G_CALLBACK (on_sending_rtcp), r, reports_unref, 0);
+}
