@@ -734,6 +734,77 @@ test_latency_controlled_clock (void)
   fixture_teardown (&fx);
 }
 
+/* Encodes a key frame of @s and pushes every packet of it but the first, which goes to @first (its
+ * sequence number to @first_seq). Returns the first packet's length; the frame has at least two. */
+static gsize
+send_keyframe_but_first (Fixture *fx, Sender *s, guint8 *first, guint16 *first_seq)
+{
+  const vpx_codec_cx_pkt_t *pkt;
+  vpx_codec_iter_t iter = NULL;
+  guint8 payload[1200];
+  gsize first_len = 0;
+  guint count = 0;
+  gboolean marker;
+  int n;
+
+  s->ts += 3600;
+  g_assert_cmpint (vpx_codec_encode (&s->codec, s->image, s->ts, 3600, VPX_EFLAG_FORCE_KF, VPX_DL_REALTIME), ==,
+                   VPX_CODEC_OK);
+  while ((pkt = vpx_codec_get_cx_data (&s->codec, &iter)) != NULL) {
+    McuVp8Pay pay;
+    if (pkt->kind != VPX_CODEC_CX_FRAME_PKT)
+      continue;
+    mcu_vp8_pay_init (&pay, pkt->data.frame.buf, pkt->data.frame.sz, s->pid++, TRUE);
+    s->pid &= 0x7fff;
+    while ((n = mcu_vp8_pay_next (&pay, payload, 48, &marker)) > 0) {   /* small: a solid colour is small */
+      guint16 seq = s->seq++;
+      if (count++ == 0) {
+        memcpy (first, payload, (gsize) n);
+        first_len = (gsize) n;
+        *first_seq = seq;
+        continue;
+      }
+      g_assert_cmpint (mcu_video_site_push_rtp (s->site, payload, (gsize) n, 0, seq, s->ts, marker, FALSE, fx->now), ==, 0);
+    }
+  }
+  g_assert_cmpuint (count, >=, 2);
+  return first_len;
+}
+
+/* A frame completed by a late packet (a NACK's repair) is timed from that packet's arrival: the wait
+ * for the repair is the link's, not the server's. */
+static void
+test_latency_from_repair (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats, before;
+  guint8 first[1200];
+  guint16 first_seq = 0;
+
+  fixture_setup (&fx, NULL);
+  Sender *red = add_site (&fx, 11, RED);
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_1X1);
+  step_late (&fx, 25, 0);
+  g_assert_true (tile_is (&fx, MCU_VIDEO_LAYOUT_1X1, 0, RED));
+  mcu_video_mixer_get_stats (fx.mixer, &before);
+  g_assert_cmpuint (before.tiers[0].latency_samples, <, 100 - 1); /* p99 is the largest below 100 */
+
+  fx.now += STEP_US;
+  gsize len = send_keyframe_but_first (&fx, red, first, &first_seq);
+  for (guint k = 0; k < 5; k++)
+    mcu_video_mixer_tick (fx.mixer, fx.now + (k + 1) * STEP_US);  /* the frame waits for its hole */
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, before.tiers[0].latency_samples);
+  fx.now += 200000;   /* the repair comes 200 ms after the rest of the frame */
+  g_assert_cmpint (mcu_video_site_push_rtp (red->site, first, len, 0, first_seq, red->ts, FALSE, TRUE, fx.now), ==, 1);
+  mcu_video_mixer_tick (fx.mixer, fx.now + 10000);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, before.tiers[0].latency_samples + 1);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, >=, 10000);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, <, 200000);  /* not from the frame's first packets */
+  fixture_teardown (&fx);
+}
+
 /* The real threads on the wall clock: a frame of each site for each composite, then sane figures. */
 static void
 test_latency_threaded (void)
@@ -786,5 +857,6 @@ main (int argc, char **argv)
   g_test_add_func ("/video/mixer/threaded", test_threaded);
   g_test_add_func ("/video/mixer/latency/controlled-clock", test_latency_controlled_clock);
   g_test_add_func ("/video/mixer/latency/threaded", test_latency_threaded);
+  g_test_add_func ("/video/mixer/latency/from-repair", test_latency_from_repair);
   return g_test_run ();
 }
