@@ -22,12 +22,16 @@
 #include <gio/gio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "video-stream.h"
 
 #define SAMPLES 1024 /* ~40 s of frames at 25 fps */
 #define LATENCY_SAMPLES 4096 /* pictures per tier: ~10 s of a 4x4 grid at 25 fps */
+#define VIDEO_THREAD_NICE 5 /* CFS weight 335 against the media thread's 1024 */
 
 typedef enum { LABEL_NAME, LABEL_WAITING, LABEL_NO_VIDEO, LABEL_N_KINDS } LabelKind;
 
@@ -766,11 +770,21 @@ run_tier (TierWorker *w)
   w->cpu_us = thread_cpu_us () - cpu_start;
 }
 
+/* Video yields to audio: the mixer's threads run at a lower priority than the room's media thread
+ * (sockets, audio tick), so on a loaded machine composites come late before audio does. Raising a
+ * thread's own nice value needs no privilege; failing is harmless. */
+static void
+lower_thread_priority (void)
+{
+  (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), VIDEO_THREAD_NICE);
+}
+
 static gpointer
 worker_main (gpointer data)
 {
   TierWorker *w = data;
 
+  lower_thread_priority ();
   g_mutex_lock (&w->lock);
   for (;;) {
     while (w->job == w->done && !w->quit)
@@ -958,6 +972,7 @@ tick_main (gpointer data)
   McuVideoMixer *mixer = data;
   gint64 next = g_get_monotonic_time ();
 
+  lower_thread_priority ();
   g_mutex_lock (&mixer->lock);
   while (mixer->running) {
     g_mutex_unlock (&mixer->lock);
