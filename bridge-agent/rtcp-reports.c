@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#define GLIB_DISABLE_DEPRECATION_WARNINGS  /* RTPSession's "sources" is a GValueArray */
 /*
  * Receiver reports appended to webrtcbin's early RTCP (see rtcp-reports.h for why).
  *
@@ -148,6 +149,51 @@ add_blocks (Reports *r, GstRTCPPacket *packet, gint64 now)
   }
 }
 
+typedef struct {
+  guint32 ssrc;
+  guint64 ntp;             /* now, 32.32 NTP */
+  guint32 rtp_ts;          /* the same instant on its RTP clock */
+  guint32 packets, octets;
+} SenderInfo;
+
+/* Sender info for our own senders (up to @max), extrapolated from the last SR rtpsession sent for each
+ * (its NTP clock is the real-time clock): the mcu's reports then carry LSR/DLSR about our streams,
+ * which is where the agent's own RTT comes from. Returns how many (0 before rtpsession's first SR). */
+static guint
+own_sender_info (GObject *session, SenderInfo *info, guint max)
+{
+  GValueArray *sources = NULL;
+  guint found = 0;
+  guint64 now_us = (guint64) g_get_real_time () + G_GUINT64_CONSTANT (2208988800) * G_USEC_PER_SEC;
+  guint64 now_ntp = ((now_us / G_USEC_PER_SEC) << 32) | (((now_us % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC);
+
+  g_object_get (session, "sources", &sources, NULL);
+  for (guint i = 0; sources != NULL && i < sources->n_values && found < max; i++) {
+    g_autoptr (GstStructure) st = NULL;
+    gboolean internal = FALSE, sender = FALSE, have_sr = FALSE;
+    guint64 sr_ntp = 0, packets = 0, octets = 0;
+    guint ssrc = 0, sr_rtp = 0;
+    gint clock = -1;
+    g_object_get (g_value_get_object (&sources->values[i]), "stats", &st, NULL);
+    if (st == NULL || !gst_structure_get_boolean (st, "internal", &internal) || !internal
+        || !gst_structure_get_boolean (st, "is-sender", &sender) || !sender
+        || !gst_structure_get_boolean (st, "have-sr", &have_sr) || !have_sr
+        || !gst_structure_get_int (st, "clock-rate", &clock) || clock <= 0
+        || !gst_structure_get_uint64 (st, "sr-ntptime", &sr_ntp) || sr_ntp == 0 || sr_ntp > now_ntp
+        || !gst_structure_get_uint (st, "sr-rtptime", &sr_rtp) || !gst_structure_get_uint (st, "ssrc", &ssrc))
+      continue;
+    gst_structure_get_uint64 (st, "packets-sent", &packets);
+    gst_structure_get_uint64 (st, "octets-sent", &octets);
+    guint64 elapsed = now_ntp - sr_ntp;   /* 32.32 seconds */
+    info[found++] = (SenderInfo) { .ssrc = ssrc, .ntp = now_ntp,
+                                   .rtp_ts = sr_rtp + (guint32) (((elapsed >> 16) * (guint64) clock) >> 16),
+                                   .packets = (guint32) packets, .octets = (guint32) octets };
+  }
+  if (sources != NULL)
+    g_value_array_free (sources);
+  return found;
+}
+
 /* rtpsession is about to send @buffer. A regular report carries blocks already (its fraction lost
  * restarts there); an early one gets our RR when blocks are due. */
 static gboolean
@@ -176,13 +222,24 @@ on_sending_rtcp (GObject *session, GstBuffer *buffer, gboolean early, gpointer u
     g_mutex_unlock (&r->lock);
     return FALSE;
   }
-  g_object_get (session, "internal-ssrc", &ssrc, NULL);
+  SenderInfo info[MAX_SENDERS];
+  guint n_info = own_sender_info (session, info, MAX_SENDERS);
+  if (n_info == 0)
+    g_object_get (session, "internal-ssrc", &ssrc, NULL);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
   GstRTCPPacket packet;
   if (gst_rtcp_buffer_map (buffer, GST_MAP_READWRITE, &rtcp)) {
-    if (gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_RR, &packet)) {
-      gst_rtcp_packet_rr_set_ssrc (&packet, ssrc);
+    /* One SR per sender of ours (the blocks in the first), or an RR before any SR of rtpsession. */
+    if (gst_rtcp_buffer_add_packet (&rtcp, n_info > 0 ? GST_RTCP_TYPE_SR : GST_RTCP_TYPE_RR, &packet)) {
+      if (n_info > 0)
+        gst_rtcp_packet_sr_set_sender_info (&packet, info[0].ssrc, info[0].ntp, info[0].rtp_ts, info[0].packets,
+                                            info[0].octets);
+      else
+        gst_rtcp_packet_rr_set_ssrc (&packet, ssrc);
       add_blocks (r, &packet, now);
+      for (guint i = 1; i < n_info && gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SR, &packet); i++)
+        gst_rtcp_packet_sr_set_sender_info (&packet, info[i].ssrc, info[i].ntp, info[i].rtp_ts, info[i].packets,
+                                            info[i].octets);
       r->last_blocks_us = now;
     }
     gst_rtcp_buffer_unmap (&rtcp);
