@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-#define GLIB_DISABLE_DEPRECATION_WARNINGS  /* RTPSession's "sources" is a GValueArray */
 /*
- * Receiver reports appended to webrtcbin's early RTCP (see rtcp-reports.h for why).
+ * Reports appended to webrtcbin's early RTCP (see rtcp-reports.h for why).
  *
  * Threads: on_ssrc_active on the RTCP receiving thread, on_sending_rtcp on rtpsession's RTCP thread;
- * Reports.lock guards the table between them. Both run per RTCP packet, never per media packet.
+ * Reports.lock guards the table between them. Both run per RTCP packet; note_clock, a pad probe on
+ * webrtcbin's sink pads, runs per RTP packet we send (no allocation, the lock held for a few stores).
+ * Reports.lock is never held while rtpsession's lock is taken (its "sources" property).
  */
 #define G_LOG_DOMAIN "bridge-rtcp"
+#define GLIB_DISABLE_DEPRECATION_WARNINGS  /* RTPSession's "sources" is a GValueArray */
 
 #include "rtcp-reports.h"
 
@@ -23,10 +25,17 @@ typedef struct {
 } Sender;
 
 typedef struct {
+  guint32 ssrc;                /* 0: empty */
+  guint32 rtp_ts;              /* the RTP timestamp of its last packet into webrtcbin ... */
+  gint64 at_us;                /* ... and when (monotonic) */
+} Clock;
+
+typedef struct {
   GMutex lock;
   Sender senders[MAX_SENDERS];
   guint n_senders;
   gint64 last_blocks_us;       /* the last RTCP with report blocks, ours or a regular one */
+  Clock clocks[MAX_SENDERS];   /* our own streams' RTP clocks (streaming threads write, under lock) */
 } Reports;
 
 BridgeRtcpBlock
@@ -156,12 +165,30 @@ typedef struct {
   guint32 packets, octets;
 } SenderInfo;
 
+/* Our stream's RTP timestamp now, from its last packet's; FALSE when none of its packets was seen. */
+static gboolean
+rtp_now (Reports *r, guint32 ssrc, gint clock, gint64 now_us, guint32 *rtp_ts)
+{
+  gboolean found = FALSE;
+
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < MAX_SENDERS && !found; i++)
+    if (r->clocks[i].ssrc == ssrc && r->clocks[i].at_us > 0) {
+      *rtp_ts = r->clocks[i].rtp_ts + (guint32) ((guint64) MAX (now_us - r->clocks[i].at_us, 0) * (guint) clock
+                                                 / G_USEC_PER_SEC);
+      found = TRUE;
+    }
+  g_mutex_unlock (&r->lock);
+  return found;
+}
+
 /* Sender info for our own senders (up to @max), extrapolated from the last SR rtpsession sent for each
  * (its NTP clock is the real-time clock): the mcu's reports then carry LSR/DLSR about our streams,
  * which is where the agent's own RTT comes from. Returns how many (0 before rtpsession's first SR). */
 static guint
-own_sender_info (GObject *session, SenderInfo *info, guint max)
+own_sender_info (Reports *r, GObject *session, SenderInfo *info, guint max)
 {
+  gint64 mono_us = g_get_monotonic_time ();
   GValueArray *sources = NULL;
   guint found = 0;
   guint64 now_us = (guint64) g_get_real_time () + G_GUINT64_CONSTANT (2208988800) * G_USEC_PER_SEC;
@@ -177,16 +204,22 @@ own_sender_info (GObject *session, SenderInfo *info, guint max)
     g_object_get (g_value_get_object (&sources->values[i]), "stats", &st, NULL);
     if (st == NULL || !gst_structure_get_boolean (st, "internal", &internal) || !internal
         || !gst_structure_get_boolean (st, "is-sender", &sender) || !sender
-        || !gst_structure_get_boolean (st, "have-sr", &have_sr) || !have_sr
         || !gst_structure_get_int (st, "clock-rate", &clock) || clock <= 0
-        || !gst_structure_get_uint64 (st, "sr-ntptime", &sr_ntp) || sr_ntp == 0 || sr_ntp > now_ntp
-        || !gst_structure_get_uint (st, "sr-rtptime", &sr_rtp) || !gst_structure_get_uint (st, "ssrc", &ssrc))
+        || !gst_structure_get_uint (st, "ssrc", &ssrc))
       continue;
+    guint32 rtp_ts = 0;
+    /* From the stream's own last packet; else from rtpsession's last SR for it. */
+    if (!rtp_now (r, ssrc, clock, mono_us, &rtp_ts)) {
+      if (!gst_structure_get_boolean (st, "have-sr", &have_sr) || !have_sr
+          || !gst_structure_get_uint64 (st, "sr-ntptime", &sr_ntp) || sr_ntp == 0 || sr_ntp > now_ntp
+          || !gst_structure_get_uint (st, "sr-rtptime", &sr_rtp))
+        continue;
+      guint64 elapsed = now_ntp - sr_ntp;   /* 32.32 seconds */
+      rtp_ts = sr_rtp + (guint32) (((elapsed >> 16) * (guint64) clock) >> 16);
+    }
     gst_structure_get_uint64 (st, "packets-sent", &packets);
     gst_structure_get_uint64 (st, "octets-sent", &octets);
-    guint64 elapsed = now_ntp - sr_ntp;   /* 32.32 seconds */
-    info[found++] = (SenderInfo) { .ssrc = ssrc, .ntp = now_ntp,
-                                   .rtp_ts = sr_rtp + (guint32) (((elapsed >> 16) * (guint64) clock) >> 16),
+    info[found++] = (SenderInfo) { .ssrc = ssrc, .ntp = now_ntp, .rtp_ts = rtp_ts,
                                    .packets = (guint32) packets, .octets = (guint32) octets };
   }
   if (sources != NULL)
@@ -223,7 +256,9 @@ on_sending_rtcp (GObject *session, GstBuffer *buffer, gboolean early, gpointer u
     return FALSE;
   }
   SenderInfo info[MAX_SENDERS];
-  guint n_info = own_sender_info (session, info, MAX_SENDERS);
+  g_mutex_unlock (&r->lock);   /* never held into rtpsession's own lock ("sources") */
+  guint n_info = own_sender_info (r, session, info, MAX_SENDERS);
+  g_mutex_lock (&r->lock);
   if (n_info == 0)
     g_object_get (session, "internal-ssrc", &ssrc, NULL);
   GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
@@ -254,12 +289,56 @@ reports_unref (gpointer data, GClosure *closure)
   g_atomic_rc_box_release_full (data, reports_free);
 }
 
+/* Streaming thread, per RTP packet into webrtcbin: its SSRC and timestamp (no allocation). */
+static GstPadProbeReturn
+note_clock (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Reports *r = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+    guint n = gst_buffer_list_length (list);
+    buffer = n > 0 ? gst_buffer_list_get (list, n - 1) : NULL;
+  }
+  if (buffer == NULL || !gst_rtp_buffer_map (buffer, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp), ts = gst_rtp_buffer_get_timestamp (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < MAX_SENDERS; i++) {
+    if (r->clocks[i].ssrc == ssrc || r->clocks[i].ssrc == 0) {
+      r->clocks[i] = (Clock) { .ssrc = ssrc, .rtp_ts = ts, .at_us = now };
+      break;
+    }
+  }
+  g_mutex_unlock (&r->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+probe_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, reports_free);
+}
+
+static gboolean
+watch_sink_pad (GstElement *element, GstPad *pad, gpointer user_data)
+{
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, note_clock,
+                     g_atomic_rc_box_acquire (user_data), probe_unref);
+  return TRUE;
+}
+
 void
-bridge_rtcp_reports_attach (GObject *rtp_session)
+bridge_rtcp_reports_attach (GObject *rtp_session, GstElement *webrtc)
 {
   Reports *r = g_atomic_rc_box_new0 (Reports);
 
   g_mutex_init (&r->lock);
+  gst_element_foreach_sink_pad (webrtc, watch_sink_pad, r);
   g_signal_connect_data (rtp_session, "on-ssrc-active", G_CALLBACK (on_ssrc_active), g_atomic_rc_box_acquire (r),
                          reports_unref, 0);
   g_signal_connect_data (rtp_session, "on-sending-rtcp", G_CALLBACK (on_sending_rtcp), r, reports_unref, 0);

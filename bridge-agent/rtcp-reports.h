@@ -7,10 +7,14 @@
  * regular report is due, so that one goes out early too, without report blocks: on a 300 ms link the
  * mcu got no loss, no RTT (LSR/DLSR) from the agent for tens of seconds — its ladder, the Opus FEC
  * hints and the link history all read those. So: when an early packet is being sent and no report
- * blocks went out for BRIDGE_RTCP_REPORT_INTERVAL_US, an RR with one block per remote sender is appended
- * to it (rtpsession's on-sending-rtcp, made for adding packets), from the sources' own statistics:
- * cumulative loss, fraction lost since the last block of either kind, jitter, and LSR/DLSR from the
- * arrival of each sender's last SR (seen in on-ssrc-active).
+ * blocks went out for BRIDGE_RTCP_REPORT_INTERVAL_US, a report is appended to it (rtpsession's
+ * on-sending-rtcp, made for adding packets): one block per remote sender from the sources' own
+ * statistics (cumulative loss, fraction lost since the last block of either kind, jitter, LSR/DLSR from
+ * the arrival of each sender's last SR, seen in on-ssrc-active), in an SR per sender of ours whose
+ * sender info holds the real-time NTP clock (rtpsession's) and the stream's RTP timestamp extrapolated
+ * from its last packet into webrtcbin (or from rtpsession's last SR for it). The SRs matter as much: the agent's own
+ * RTT comes from the LSR/DLSR of the mcu's reports about our streams, which needs our SRs to arrive.
+ * Before any packet of ours, an RR.
  *
  * Threads: bridge_rtcp_reports_attach on any thread; then on-ssrc-active runs on the thread that
  * receives RTCP and on-sending-rtcp on rtpsession's RTCP thread; the state between them is under a
@@ -18,14 +22,16 @@
  */
 #pragma once
 
-#include <glib-object.h>
+#include <gst/gst.h>
 
 G_BEGIN_DECLS
 
 #define BRIDGE_RTCP_REPORT_INTERVAL_US (1 * G_USEC_PER_SEC)
 
-/* Hooks the reports into @rtp_session (an RTPSession: rtpbin's get-internal-session). */
-void bridge_rtcp_reports_attach (GObject *rtp_session);
+/* Hooks the reports into @rtp_session (an RTPSession: rtpbin's get-internal-session) of @webrtc, whose
+ * sink pads (our RTP, linked already) are watched for each stream's RTP clock: a probe per packet
+ * notes its SSRC and timestamp, under the mutex, without allocating. */
+void bridge_rtcp_reports_attach (GObject *rtp_session, GstElement *webrtc);
 
 /* The pure part. A report block about one remote sender from its counters. */
 typedef struct {

@@ -357,7 +357,7 @@ watch_remb (BridgeSession *session)
    * it sends us (its tier ladder) by how fresh and how lossy our reports are. */
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (internal), "rtcp-min-interval"))
     g_object_set (internal, "rtcp-min-interval", (guint64) GST_SECOND, NULL);
-  bridge_rtcp_reports_attach (internal);
+  bridge_rtcp_reports_attach (internal, session->webrtc);
   g_object_unref (internal);
 }
 
