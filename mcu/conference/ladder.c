@@ -27,6 +27,8 @@
 #define STALE_INTERVALS 2.5 /* reports missing for this many of its own intervals: stale */
 #define DELIVERED_ALL 0.9  /* delivered at least this share of what we sent: the path to it carries it all */
 #define DELIVERY_MEMORY_S 3 /* a delivery verdict holds this long through seconds without feedback */
+#define RATE_WARMUP 3      /* delivered-rate figures that judge nothing (the first feedback of a session
+                            * misses what was sent before it started: an agent went down a tier at once) */
 
 struct _McuLadder {
   McuLadderConfig config;
@@ -60,6 +62,7 @@ struct _McuLadder {
   /* delivered rate (transport-wide feedback) */
   guint64 delivery_at;      /* the sample of the last verdict; 0 none */
   gboolean delivers_all;    /* that verdict: delivered >= DELIVERED_ALL of what we sent */
+  guint rate_samples;       /* delivered-rate figures seen; the first RATE_WARMUP judge nothing */
 };
 
 void
@@ -155,7 +158,8 @@ short_delivery (const McuLadder *ladder, const McuLadderSample *s)
 {
   double sent = known (s->sent_bps), delivered = known (s->delivered_bps);
 
-  return delivered >= 0 && sent >= MIN_RATE_BPS && delivered < ladder->config.rate_ratio_down * sent;
+  return delivered >= 0 && sent >= MIN_RATE_BPS && ladder->rate_samples > RATE_WARMUP
+         && delivered < ladder->config.rate_ratio_down * sent;
 }
 
 static void
@@ -164,6 +168,9 @@ update_delivery (McuLadder *ladder, const McuLadderSample *s)
   double sent = known (s->sent_bps), delivered = known (s->delivered_bps);
 
   if (delivered < 0 || sent < MIN_RATE_BPS)
+    return;
+  ladder->rate_samples++;
+  if (ladder->rate_samples <= RATE_WARMUP)
     return;
   ladder->delivers_all = delivered >= DELIVERED_ALL * sent;
   ladder->delivery_at = ladder->now;

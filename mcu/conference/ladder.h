@@ -11,7 +11,8 @@
  * receiver's own baseline — a capped link queueing —, delivered rate well below what we send) move one
  * rung down, then no further move for down_hold_s (the queue must drain and the reports catch up: loss
  * reports of that time, which describe the rung just left, are not counted).
- * An RTT rise alone is not queueing while the receiver's transport-wide feedback says (within the last
+ * The first 3 delivered-rate figures judge nothing (a session's first feedback misses what was sent
+ * before it started). An RTT rise alone is not queueing while the receiver's transport-wide feedback says (within the last
  * 3 s) that at least 90 % of what we sent arrived and the loss is below loss_down: the queue is then on
  * the receiver's uplink, which carries its reports back (an agent sending more than its 3G uplink
  * takes), and cutting its downlink would cure nothing. Such samples count as clean.

@@ -195,6 +195,11 @@ test_rate_shortfall (void)
   g_autoptr (McuLadder) ladder = new_ladder (0);
   McuLadderSample s = clean_sample ();
 
+  /* the first three figures of a session judge nothing */
+  g_autoptr (McuLadder) fresh = new_ladder (0);
+  s.delivered_bps = 100000;
+  g_assert_cmpint (feed (fresh, &s, 3), ==, MCU_LADDER_HOLD);
+  g_assert_cmpint (feed (fresh, &s, 2), ==, MCU_LADDER_DOWN_RATE);
   s.delivered_bps = 450000;   /* 90 %: fine */
   feed (ladder, &s, 5);
   g_assert_cmpuint (mcu_ladder_get_rung (ladder), ==, 0);
