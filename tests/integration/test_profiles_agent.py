@@ -49,27 +49,13 @@ POLL_S = 0.5
 FREEZE_MIN_MS = 200   # the agent's rule (bridge-agent/media.c): a gap above this may be a freeze
 
 # Targets the agent does not meet yet: measured and printed as XFAIL (XPASS when met); MCU_PROFILES_STRICT=1
-# fails them. Measured 2026-11-25 on the shared 2-core machine, 8 runs of rural-3g: frozen 0.0, 0.5, 0.8
-# (met, steady RTT ~340 ms) and 5.7, 18.7, 20.6, 32.4, 60.2 s a minute (missed; RTT 500-700 ms; the last at
-# a load average of 48). Causes, none in this test's reach:
-# - the agent's offer has no transport-cc, so the mcu's ladder (ladder.c) has no delivered-rate figure for
-#   it (the input that moves Chromium down at rural-3g/bad) and judges it on loss and RTT alone; when the
-#   600 kbit/s downlink queues from the start (640x360 at ~450 kbit/s + audio + resends), the RTT baseline
-#   is taken while queueing and hides it: the agent stays at 640x360 and the queue's tail drops come in
-#   bursts (runs with a steady RTT ~650 ms);
-# - the agent starts sending 640x360@15 at 750 kbit/s into the 600 kbit/s uplink; until its adaptation
-#   (adapt.c) is below the cap (2-3 s) the uplink queue lifts the RTT the mcu measures to ~550-700 ms, and
-#   the ladder's down-rtt then cuts the agent's *downlink* tier for its uplink's queue — once down to audio
-#   only, climbing back a rung per ~13 s (the still and thumbnail it then decodes are frozen time);
-# - (fixed since) the agent's receive jitter buffer latency was 200 ms, below the RTT, so a NACK's resend
-#   always came too late; it now follows the RTT (bridge-agent/agent.c follow_rtt). And the ladder took a
-#   first ~0 ms RTT report as the baseline; the first samples now make none. After both: 1.9, 0.0, 0.0 s a
-#   minute in three runs — kept here until the two causes above are gone too.
-KNOWN_MISSES = {
-    "rural-3g/frozen": "no transport-cc from the agent (the mcu's ladder cannot see its downlink queue), "
-                       "and its start rate over the uplink cap (down-rtt cuts its downlink for an uplink queue); "
-                       "see the comment above KNOWN_MISSES",
-}
+# fails them. None now: rural-3g/frozen was one until the agent offered transport-cc (the mcu's ladder then
+# sees that its downlink delivers, and an RTT lifted by the agent's own uplink queue no longer cuts it),
+# started at 350 kbit/s instead of 750 into a 600 kbit/s uplink, and added the receiver reports and SRs
+# webrtcbin drops once transport-wide feedback is on (bridge-agent/rtcp-reports.c). Measured 2026-11-25 on
+# the shared 2-core machine, rural-3g: 0.0, 0.0, 0.7, 0.0, 0.0, 0.0 s a minute frozen (before: 0.0, 0.0, 1.9 and
+# earlier 5.7-60 s in bad runs).
+KNOWN_MISSES = {}
 
 
 def agent_sample(agent, t0):
@@ -155,6 +141,10 @@ def scenario(profile, config):
 
 
 def check_targets(profile, fig):
+    # The agent's receiver reports reach the mcu (loss, and the RTT from LSR/DLSR): with transport-wide
+    # feedback on, webrtcbin sends only early RTCP without report blocks unless the agent adds them.
+    mcutest.expect(fig["history_rtt_ms"] is not None,
+                   f"{profile}: the mcu measured the agent's RTT (its receiver reports arrive)")
     if profile != "flappy":   # (a flap stops everything for its 10 s)
         mcutest.expect(fig["audio_frames"] >= 40 * fig["span_s"],
                        f"{profile}: the agent played audio all along ({fig['audio_frames']} frames in "
