@@ -15,7 +15,8 @@
  * finished dtls_timeout_ms after the remote description was set.
  * Receive path (libnice's recv callback, the peer's context): first byte → STUN (libnice already
  * answered real checks; counted), DTLS (handshake, alerts), SRTP/SRTCP (copied to a receive
- * buffer, unprotected in place, handed to on_rtp/on_rtcp); anything else counted and dropped.
+ * buffer, unprotected in place, handed to on_rtp/on_rtcp with the kernel's receive time, see
+ * arrival_time); anything else counted and dropped.
  * Send path: copy into a scratch buffer, protect, nice_agent_send. Neither allocates nor logs.
  * Threads: everything on the peer's GMainContext (see peer.h).
  */
@@ -504,7 +505,6 @@ on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id, NiceCan
 {
   McuPeer *peer = data;
   GSocket *socket = nice_agent_get_selected_socket (agent, stream_id, component_id);
-
   struct timespec unused;
 
   peer->selected_fd = socket != NULL ? g_socket_get_fd (socket) : -1;
