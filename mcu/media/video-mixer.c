@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The video mixer. Each tick (at the fastest tier's frame rate) the ticking thread:
+ * The video mixer. Between ticks the ticking thread sleeps until the media thread queues a frame of a
+ * stream in view (on_frame_queued: an atomic flag, and a signal under a small lock of its own only
+ * when the flag was clear) and decodes it at once, so a picture is ready before the tick that shows
+ * it: the decode of every visible site no longer sits between the tick and the composite leaving.
+ * Each tick (at the fastest tier's frame rate) the ticking thread:
  *   1. takes a snapshot of the control state (sites, layout, talker, pins) under the control lock,
  *   2. seats the layout (presenter's content, main talker with hold time, pins, rotation),
  *   3. opens decoders for the streams in view and closes the others (only visible sites are decoded;
  *      a site coming into view is asked for a key frame and shown from it, its name until then),
- *   4. decodes the queued frames of visible streams, renders labels that changed (cached per tier),
+ *   4. decodes what is still queued for visible streams (frames that came during the last tick's own
+ *      work or just now), renders labels that changed (cached per tier),
  *   5. hands each active, due tier to its worker: compose once per tier, encode, packetize, on_packet,
  *      and time the pictures it shows for the first time (arrival of their frame → hand-over),
  *   6. advises senders of their tile's bitrate, publishes stats.
  * Composing per tier, rather than composing 1280x720 and scaling down, keeps every tile an exact-ratio
  * scale of its source (see tools/bench-video for both costs) and lets tiers run in parallel.
  * Threads: see video-mixer.h. Lock order: mixer->lock, then a worker's lock or a stream's queue lock
- * (the latter only to read its drop counter for stats); the media thread only ever takes a queue lock.
+ * (the latter only to read its drop counter for stats); the media thread only ever takes a queue lock,
+ * then (after releasing it) the arrival lock, which nests in nothing.
  */
 #define G_LOG_DOMAIN "mcu-video"
 
@@ -20,6 +26,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -112,9 +119,13 @@ struct _McuVideoMixer {
   gboolean talker_requested;
   gboolean revoke;
   McuVideoMixerStats stats;
-  GCond wake;
-  gboolean running;
   GThread *thread;
+
+  /* frame arrivals: media threads → ticking thread (see on_frame_queued) */
+  GMutex arrival_lock;
+  GCond arrival_cond;
+  atomic_int arrivals;  /* a frame was queued since the ticking thread last looked */
+  atomic_int running;
 
   /* ticking thread */
   GPtrArray *tick_sites; /* borrowed snapshot */
@@ -128,7 +139,7 @@ struct _McuVideoMixer {
   gint64 last_rotation_us;
   McuVideoSeats seats;
   gboolean have_seats;
-  guint64 ticks, decoded, keyframe_requests;
+  guint64 ticks, decoded, decoded_on_arrival, keyframe_requests;
   guint64 picture_serial; /* pictures decoded, all streams: numbers them */
   gint64 tick_start_us;
   gint64 tick_samples[SAMPLES];
@@ -194,6 +205,20 @@ find_site_locked (McuVideoMixer *mixer, guint site_id)
   return NULL;
 }
 
+/* Media thread, per frame of a stream in view: wakes the ticking thread. Only the first frame since the
+ * ticking thread last looked takes the lock (to signal), the others only set the flag again. */
+static void
+on_frame_queued (gpointer data)
+{
+  McuVideoMixer *mixer = data;
+
+  if (atomic_exchange_explicit (&mixer->arrivals, 1, memory_order_acq_rel) != 0)
+    return;
+  g_mutex_lock (&mixer->arrival_lock);
+  g_cond_signal (&mixer->arrival_cond);
+  g_mutex_unlock (&mixer->arrival_lock);
+}
+
 McuVideoSite *
 mcu_video_mixer_add_site (McuVideoMixer *mixer, guint site_id, const char *label, GError **error)
 {
@@ -212,6 +237,8 @@ mcu_video_mixer_add_site (McuVideoMixer *mixer, guint site_id, const char *label
   site->label_version = 1;
   mcu_video_stream_init (&site->camera, mixer->config.max_frame_bytes, mixer->config.queue_frames);
   mcu_video_stream_init (&site->content, mixer->config.max_frame_bytes, mixer->config.queue_frames);
+  mcu_video_stream_set_notify (&site->camera, on_frame_queued, mixer);
+  mcu_video_stream_set_notify (&site->content, on_frame_queued, mixer);
   g_mutex_lock (&mixer->lock);
   g_ptr_array_add (mixer->sites, site);
   g_mutex_unlock (&mixer->lock);
@@ -590,25 +617,62 @@ request_keyframe (McuVideoMixer *mixer, McuVideoSite *site, McuVideoStream *stre
     mixer->callbacks.request_keyframe (site->id, content, mixer->user_data);
 }
 
+/* Decodes what @stream has queued (nothing when it has no decoder: not in view) and asks for a key
+ * frame when it needs one. Returns the number of frames decoded. */
+static guint
+decode_stream (McuVideoMixer *mixer, McuVideoSite *site, McuVideoStream *stream, gboolean content, gint64 now_us)
+{
+  if (!stream->decoder_open)
+    return 0;
+  guint n = mcu_video_stream_decode (stream, &mixer->picture_serial);
+  mixer->decoded += n;
+  request_keyframe (mixer, site, stream, content, now_us);
+  return n;
+}
+
+/* The tick: opens and closes decoders by the new seating, then decodes what is still queued. */
 static void
 decode_visible (McuVideoMixer *mixer, gint64 now_us)
 {
   for (guint i = 0; i < mixer->tick_sites->len; i++) {
     McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
-    gboolean camera = seat_of (&mixer->seats, site->id, FALSE) >= 0;
-    gboolean content = seat_of (&mixer->seats, site->id, TRUE) >= 0;
 
-    mcu_video_stream_set_visible (&site->camera, camera);
-    mcu_video_stream_set_visible (&site->content, content);
-    if (camera) {
-      mixer->decoded += mcu_video_stream_decode (&site->camera, &mixer->picture_serial);
-      request_keyframe (mixer, site, &site->camera, FALSE, now_us);
-    }
-    if (content) {
-      mixer->decoded += mcu_video_stream_decode (&site->content, &mixer->picture_serial);
-      request_keyframe (mixer, site, &site->content, TRUE, now_us);
-    }
+    mcu_video_stream_set_visible (&site->camera, seat_of (&mixer->seats, site->id, FALSE) >= 0);
+    mcu_video_stream_set_visible (&site->content, seat_of (&mixer->seats, site->id, TRUE) >= 0);
+    decode_stream (mixer, site, &site->camera, FALSE, now_us);
+    decode_stream (mixer, site, &site->content, TRUE, now_us);
   }
+}
+
+/* Between ticks, woken by the media thread: decodes the frames queued for the streams in view (by the
+ * last tick's seating; sites removed since stay alive until the next snapshot). */
+static guint
+decode_arrived (McuVideoMixer *mixer, gint64 now_us)
+{
+  guint n = 0;
+
+  atomic_store_explicit (&mixer->arrivals, 0, memory_order_release);
+  for (guint i = 0; i < mixer->tick_sites->len; i++) {
+    McuVideoSite *site = g_ptr_array_index (mixer->tick_sites, i);
+    n += decode_stream (mixer, site, &site->camera, FALSE, now_us);
+    n += decode_stream (mixer, site, &site->content, TRUE, now_us);
+  }
+  if (n == 0)
+    return 0;
+  mixer->decoded_on_arrival += n;
+  g_mutex_lock (&mixer->lock);  /* the counters are live; the rest of the stats follow at the tick */
+  mixer->stats.decoded_frames = mixer->decoded;
+  mixer->stats.decoded_on_arrival = mixer->decoded_on_arrival;
+  mixer->stats.keyframe_requests = mixer->keyframe_requests;
+  g_mutex_unlock (&mixer->lock);
+  return n;
+}
+
+guint
+mcu_video_mixer_decode_arrived (McuVideoMixer *mixer, gint64 now_us)
+{
+  g_return_val_if_fail (mixer->thread == NULL, 0);
+  return decode_arrived (mixer, now_us);
 }
 
 /* The bitrate a tile is worth: the smallest tile's rate scaled by area (at the top tier), capped. */
@@ -895,6 +959,7 @@ publish_stats (McuVideoMixer *mixer, guint ran, gint64 tick_us)
   mixer->tick_samples[mixer->n_tick_samples++ % SAMPLES] = tick_us;
   s->ticks = mixer->ticks;
   s->decoded_frames = mixer->decoded;
+  s->decoded_on_arrival = mixer->decoded_on_arrival;
   s->keyframe_requests = mixer->keyframe_requests;
   s->decoders_open = 0;
   s->decode_errors = s->queue_dropped = s->skipped_waiting = 0;
@@ -966,6 +1031,23 @@ mcu_video_mixer_tick (McuVideoMixer *mixer, gint64 now_us)
 
 /* ---- life cycle ------------------------------------------------------------------------------------ */
 
+/* Ticking thread: sleeps until a frame arrives (TRUE) or @deadline, the next tick, passes (FALSE). */
+static gboolean
+wait_for_arrivals (McuVideoMixer *mixer, gint64 deadline)
+{
+  gboolean arrived;
+
+  if (g_get_monotonic_time () >= deadline)
+    return FALSE;  /* frames that keep coming do not hold the tick back: it decodes them too */
+  g_mutex_lock (&mixer->arrival_lock);
+  while (atomic_load (&mixer->running) && !atomic_load (&mixer->arrivals) &&
+         g_cond_wait_until (&mixer->arrival_cond, &mixer->arrival_lock, deadline))
+    ;
+  arrived = atomic_load (&mixer->running) && atomic_load (&mixer->arrivals);
+  g_mutex_unlock (&mixer->arrival_lock);
+  return arrived;
+}
+
 static gpointer
 tick_main (gpointer data)
 {
@@ -973,19 +1055,14 @@ tick_main (gpointer data)
   gint64 next = g_get_monotonic_time ();
 
   lower_thread_priority ();
-  g_mutex_lock (&mixer->lock);
-  while (mixer->running) {
-    g_mutex_unlock (&mixer->lock);
-    gint64 now = g_get_monotonic_time ();
-    mcu_video_mixer_tick (mixer, now);
+  while (atomic_load (&mixer->running)) {
+    mcu_video_mixer_tick (mixer, g_get_monotonic_time ());
     next += mixer->tick_interval_us;
     if (next < g_get_monotonic_time ())
       next = g_get_monotonic_time () + mixer->tick_interval_us / 4; /* overloaded: skip, do not burst */
-    g_mutex_lock (&mixer->lock);
-    while (mixer->running && g_cond_wait_until (&mixer->wake, &mixer->lock, next))
-      ;
+    while (wait_for_arrivals (mixer, next))
+      decode_arrived (mixer, g_get_monotonic_time ());
   }
-  g_mutex_unlock (&mixer->lock);
   return NULL;
 }
 
@@ -1046,7 +1123,10 @@ mcu_video_mixer_new (const McuVideoMixerConfig *config, const McuVideoMixerCallb
     mixer->callbacks = *callbacks;
   mixer->user_data = user_data;
   g_mutex_init (&mixer->lock);
-  g_cond_init (&mixer->wake);
+  g_mutex_init (&mixer->arrival_lock);
+  g_cond_init (&mixer->arrival_cond);
+  atomic_init (&mixer->arrivals, 0);
+  atomic_init (&mixer->running, 0);
   mixer->sites = g_ptr_array_new_with_free_func ((GDestroyNotify) site_free);
   mixer->removed = g_ptr_array_new_with_free_func ((GDestroyNotify) site_free);
   mixer->tick_sites = g_ptr_array_new ();
@@ -1084,7 +1164,7 @@ mcu_video_mixer_start (McuVideoMixer *mixer, GError **error)
     if (mixer->workers[t].thread == NULL)
       return FALSE;
   }
-  mixer->running = TRUE;
+  atomic_store (&mixer->running, 1);
   mixer->thread = g_thread_try_new ("video-mixer", tick_main, mixer, error);
   return mixer->thread != NULL;
 }
@@ -1092,10 +1172,10 @@ mcu_video_mixer_start (McuVideoMixer *mixer, GError **error)
 static void
 stop_threads (McuVideoMixer *mixer)
 {
-  g_mutex_lock (&mixer->lock);
-  mixer->running = FALSE;
-  g_cond_broadcast (&mixer->wake);
-  g_mutex_unlock (&mixer->lock);
+  atomic_store (&mixer->running, 0);
+  g_mutex_lock (&mixer->arrival_lock);  /* the ticking thread checks the flag under it: no lost wake-up */
+  g_cond_broadcast (&mixer->arrival_cond);
+  g_mutex_unlock (&mixer->arrival_lock);
   g_clear_pointer (&mixer->thread, g_thread_join);
   for (guint t = 0; t < mixer->n_tiers; t++) {
     TierWorker *w = &mixer->workers[t];
@@ -1126,7 +1206,8 @@ mcu_video_mixer_free (McuVideoMixer *mixer)
   g_ptr_array_unref (mixer->sites);
   g_ptr_array_unref (mixer->removed);
   g_mutex_clear (&mixer->lock);
-  g_cond_clear (&mixer->wake);
+  g_mutex_clear (&mixer->arrival_lock);
+  g_cond_clear (&mixer->arrival_cond);
   g_free (mixer->no_video_text);
   g_free (mixer->still_text);
   g_free (mixer);

@@ -8,13 +8,15 @@
  *   bounded per-site queue (the oldest frame is dropped and counted when it is full).
  * - control thread: everything else (new/free, add/remove sites, layout, talker, pins, labels, tiers,
  *   key frame requests, stats). These only take the mixer's control lock briefly.
- * - video threads (after mcu_video_mixer_start): one ticking thread decodes visible sites, seats the
- *   layout and renders labels; one worker per tier composes and encodes in parallel.
+ * - video threads (after mcu_video_mixer_start): one ticking thread ("video-mixer") decodes the frames
+ *   of visible sites as they arrive (the media thread wakes it when it queues one), and at each tick
+ *   seats the layout, decodes what is still queued (frames that came during the tick's own work),
+ *   renders labels and composes; one worker per tier scales (lower tiers) and encodes in parallel.
  *   Callbacks: on_packet on the tier's worker (tiers run concurrently, one tier never concurrently with
  *   itself); request_keyframe, sender_bitrate and layout_changed on the ticking thread. Callbacks must
  *   not call back into the mixer except mcu_video_mixer_request_keyframe.
- * Without mcu_video_mixer_start, the caller drives mcu_video_mixer_tick itself (tests, tools) and every
- * callback runs inside that call.
+ * Without mcu_video_mixer_start, the caller drives mcu_video_mixer_tick itself (tests, tools), and
+ * mcu_video_mixer_decode_arrived for the decode on arrival; every callback runs inside those calls.
  */
 #pragma once
 
@@ -92,12 +94,13 @@ typedef struct {
 typedef struct {
   guint64 ticks;
   guint64 decoded_frames;       /* camera and content */
+  guint64 decoded_on_arrival;   /* of those, decoded between ticks as they arrived (not at a tick) */
   guint64 decode_errors;
   guint decoders_open;          /* streams being decoded now */
   guint64 queue_dropped;        /* frames dropped because a site's queue was full */
   guint64 skipped_waiting;      /* frames dropped by the video thread while waiting for a key frame */
   guint64 keyframe_requests;    /* sent to sites */
-  gint64 tick_p50_us;           /* decode + compose + encode of one tick */
+  gint64 tick_p50_us;           /* one tick: decode of what is left, compose, encode */
   gint64 tick_p99_us;
   McuVideoLayoutKind layout;    /* the one on screen */
   guint presenter;              /* site id, 0: none */
@@ -134,6 +137,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuVideoMixer, mcu_video_mixer_free)
 gboolean mcu_video_mixer_start (McuVideoMixer *mixer, GError **error);
 /* Manual mode only (not started): runs one tick at monotonic time @now_us on the calling thread. */
 void mcu_video_mixer_tick (McuVideoMixer *mixer, gint64 now_us);
+/* Manual mode only: what the ticking thread does when the media thread woke it between ticks: decodes
+ * the frames queued for the streams in view since the last tick or call (key frame requests at @now_us).
+ * Returns the number of frames decoded. */
+guint mcu_video_mixer_decode_arrived (McuVideoMixer *mixer, gint64 now_us);
 
 /* (transfer none) Control thread. The site lives until mcu_video_mixer_remove_site. NULL with @error
  * when @site_id is 0 or already present. */

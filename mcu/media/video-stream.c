@@ -6,6 +6,8 @@
  * under a short lock: no copy, no allocation). The video thread swaps the oldest slot with its own
  * work buffer and decodes from it, so neither side ever holds the lock while working on frame data.
  * A full queue drops the oldest frame; the decoder then waits for a key frame (VP8 references broke).
+ * After queuing a frame the media thread calls the mixer's notifier, which wakes the video thread to
+ * decode it at once (the frame's decode is then off the tick's critical path).
  * Threads: see video-stream.h.
  */
 #define G_LOG_DOMAIN "mcu-video"
@@ -60,6 +62,13 @@ mcu_video_stream_clear (McuVideoStream *s)
   g_mutex_clear (&s->lock);
 }
 
+void
+mcu_video_stream_set_notify (McuVideoStream *s, McuVideoStreamNotify func, gpointer user_data)
+{
+  s->frame_queued = func;
+  s->frame_queued_data = user_data;
+}
+
 /* Media thread: hands the depacketizer's completed frame over without copying. */
 static void
 enqueue (McuVideoStream *s, gboolean keyframe, gint64 arrival_us)
@@ -80,6 +89,8 @@ enqueue (McuVideoStream *s, gboolean keyframe, gint64 arrival_us)
   slot->arrival_us = arrival_us;
   s->count++;
   g_mutex_unlock (&s->lock);
+  if (s->frame_queued != NULL)
+    s->frame_queued (s->frame_queued_data);
 }
 
 /* Media thread, called by the reorder buffer with each packet in sequence order. */

@@ -3,9 +3,9 @@
  * One incoming video stream of a site (camera or content), private to the mixer: the reorder buffer and
  * the depacketizer (media thread), a bounded frame queue (media thread → video thread), and the decoder
  * (video thread).
- * Threads: stream_push / push_rtp / poll on the media thread; set_rtt_ms and reorder_stats on any thread;
- * everything else on the video (ticking) thread, except init/clear (control thread, when no other
- * thread uses the stream).
+ * Threads: stream_push / push_rtp / poll on the media thread (which calls the frame_queued notifier);
+ * set_rtt_ms and reorder_stats on any thread; everything else on the video (ticking) thread, except
+ * init/set_notify/clear (control thread, when no other thread uses the stream).
  */
 #pragma once
 
@@ -35,6 +35,9 @@ typedef struct {
   guint64 packets_stale;   /* packets that came after their hole was given up on */
 } McuVideoStreamReorderStats;
 
+/* (media thread) A frame was queued for the video thread: wake it. Must not block for long. */
+typedef void (*McuVideoStreamNotify) (gpointer user_data);
+
 typedef struct {
   /* media thread */
   McuVideoReorder *reorder;
@@ -45,6 +48,8 @@ typedef struct {
   gboolean late_pending;
   guint32 frame_ts;            /* the frame being assembled, and the latest arrival of its packets */
   gint64 frame_arrival_us;
+  McuVideoStreamNotify frame_queued; /* set before the first push, then read-only */
+  gpointer frame_queued_data;
   /* shared: atomics */
   atomic_llong rtt_us;         /* set_rtt_ms, -1 unknown */
   atomic_llong frames_late, frames_given_up, holes_given_up, skipped_nonref, packets_stale;
@@ -72,6 +77,9 @@ typedef struct {
 
 void mcu_video_stream_init (McuVideoStream *stream, gsize max_frame_bytes, guint depth);
 void mcu_video_stream_clear (McuVideoStream *stream);
+/* Control thread, before the media thread pushes: @func (nullable) is called on the media thread after
+ * each frame queued for decoding (so the video thread decodes it on arrival rather than at its tick). */
+void mcu_video_stream_set_notify (McuVideoStream *stream, McuVideoStreamNotify func, gpointer user_data);
 /* Media thread, hot path. Packets may come in any order (late RTX repairs included: @retransmitted is
  * McuRtpInfo.retransmitted, @ssrc McuRtpInfo.ssrc or 0); they are put back in sequence order first.
  * Returns the number of frames completed (>= 0), or -EINVAL for a malformed payload (counted). */
@@ -88,7 +96,7 @@ void mcu_video_stream_set_rtt_ms (McuVideoStream *stream, double rtt_ms);
 void mcu_video_stream_reorder_stats (McuVideoStream *stream, McuVideoStreamReorderStats *stats);
 /* Video thread: opens or closes the decoder and tells the media thread whether to queue frames. */
 void mcu_video_stream_set_visible (McuVideoStream *stream, gboolean visible);
-/* Video thread: decodes every queued frame. A new picture is numbered ++*@serial (one counter for all
+/* Video thread (between ticks as frames arrive, and at the tick): decodes every queued frame. A new picture is numbered ++*@serial (one counter for all
  * the mixer's streams, so a tier can tell the pictures it has not shown yet). Returns the number decoded. */
 guint mcu_video_stream_decode (McuVideoStream *stream, guint64 *serial);
 /* Video thread: TRUE when a key frame should be requested now (and records the request). */

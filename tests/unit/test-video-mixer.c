@@ -2,7 +2,8 @@
 /* Unit tests for the video mixer with real libvpx: sites encode distinct solid colours (libvpx in the
  * test), the mixer composes and encodes, the test depacketizes and decodes the tier output and checks
  * each tile's colour. Covers layouts, the main talker, removal, pins, decoding only what is in view,
- * presentation, loss and key frame requests, inactive tiers, and the threaded mode. */
+ * presentation, loss and key frame requests, inactive tiers, the threaded mode, and decoding frames as
+ * they arrive (between ticks) rather than at the tick. */
 #include <gio/gio.h>
 #include <string.h>
 #include <vpx/vp8cx.h>
@@ -192,6 +193,18 @@ fixture_teardown (Fixture *fx)
   g_cond_clear (&fx->cond);
 }
 
+static void
+paint (Sender *s, Colour colour)
+{
+  s->colour = colour;
+  for (guint p = 0; p < 3; p++) {
+    guint8 value = p == 0 ? colour.y : p == 1 ? colour.u : colour.v;
+    guint h = p ? 90 : 180, w = p ? 160 : 320;
+    for (guint row = 0; row < h; row++)
+      memset (s->image->planes[p] + row * s->image->stride[p], value, w);
+  }
+}
+
 static Sender *
 add_sender (Fixture *fx, guint id, McuVideoSite *site, gboolean content, Colour colour)
 {
@@ -216,12 +229,7 @@ add_sender (Fixture *fx, guint id, McuVideoSite *site, gboolean content, Colour 
   cfg.kf_mode = VPX_KF_DISABLED;
   g_assert_cmpint (vpx_codec_enc_init (&s->codec, vpx_codec_vp8_cx (), &cfg, 0), ==, VPX_CODEC_OK);
   vpx_codec_control (&s->codec, VP8E_SET_CPUUSED, -8);
-  for (guint p = 0; p < 3; p++) {
-    guint8 value = p == 0 ? colour.y : p == 1 ? colour.u : colour.v;
-    guint h = p ? 90 : 180, w = p ? 160 : 320;
-    for (guint row = 0; row < h; row++)
-      memset (s->image->planes[p] + row * s->image->stride[p], value, w);
-  }
+  paint (s, colour);
   return s;
 }
 
@@ -840,6 +848,116 @@ test_latency_threaded (void)
   fixture_teardown (&fx);
 }
 
+/* Frames are decoded when they arrive, not at the tick: the picture is ready before the tick, which only
+ * composes and encodes it, and its latency still runs from its frame's arrival to the composite. Only
+ * the streams in view are decoded. */
+static void
+test_decode_on_arrival (void)
+{
+  Fixture fx;
+  McuVideoMixerStats stats, before;
+
+  fixture_setup (&fx, NULL);
+  Sender *red = add_site (&fx, 11, RED);
+  add_site (&fx, 12, GREEN);
+  mcu_video_mixer_set_layout (fx.mixer, MCU_VIDEO_LAYOUT_1X1);
+  mcu_video_mixer_set_main_talker (fx.mixer, 11);
+  expect_tiles (&fx, MCU_VIDEO_LAYOUT_1X1, (Colour[]) { RED }, 1);  /* decoded at the ticks: none woke it */
+  mcu_video_mixer_get_stats (fx.mixer, &before);
+  g_assert_cmpuint (before.decoded_on_arrival, ==, 0);
+  g_assert_cmpuint (before.tiers[0].latency_samples, <, 100 - 1); /* p99 is the largest below 100 */
+  g_assert_cmpuint (mcu_video_mixer_decode_arrived (fx.mixer, fx.now), ==, 0);  /* nothing new */
+
+  /* Both sites send; the hidden one is neither queued nor decoded. */
+  fx.now += STEP_US;
+  paint (red, BLUE);
+  g_atomic_int_set (&red->force_keyframe, 1);  /* a whole new picture at once */
+  for (guint i = 0; i < fx.n_senders; i++)
+    send_frame (&fx, &fx.senders[i]);
+  g_assert_cmpuint (mcu_video_mixer_decode_arrived (fx.mixer, fx.now + 25000), ==, 1);
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.decoded_on_arrival, ==, 1);
+  g_assert_cmpuint (stats.decoded_frames, ==, before.decoded_frames + 1);  /* live, before any tick */
+  g_assert_cmpuint (stats.ticks, ==, before.ticks);
+  g_assert_cmpuint (mcu_video_mixer_decode_arrived (fx.mixer, fx.now + 26000), ==, 0);
+
+  /* The tick has nothing left to decode and shows the new picture, timed from the frame's arrival
+   * (30 ms before the tick), not from its decode (5 ms before). */
+  mcu_video_mixer_tick (fx.mixer, fx.now + 30000);
+  g_assert_true (tile_is (&fx, MCU_VIDEO_LAYOUT_1X1, 0, BLUE));
+  mcu_video_mixer_get_stats (fx.mixer, &stats);
+  g_assert_cmpuint (stats.decoded_frames, ==, before.decoded_frames + 1);
+  g_assert_cmpuint (stats.decoded_on_arrival, ==, 1);
+  g_assert_cmpuint (stats.tiers[0].latency_samples, ==, before.tiers[0].latency_samples + 1);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, >=, 30000);
+  g_assert_cmpint (stats.tiers[0].latency_p99_us, <, 30000 + G_USEC_PER_SEC);
+
+  McuVideoSiteStats site;
+  g_assert_true (mcu_video_mixer_get_site_stats (fx.mixer, 12, &site));
+  g_assert_false (site.decoding);
+  g_assert_cmpuint (site.decoded_frames, ==, 0);
+  g_assert_cmpuint (site.hidden_frames, >, 0);
+
+  /* The main tile goes to the other site: its frames are decoded on arrival from the next tick on
+   * (it is asked for a key frame), the first site's no more. */
+  mcu_video_mixer_set_main_talker (fx.mixer, 12);
+  fx.now += STEP_US;
+  mcu_video_mixer_tick (fx.mixer, fx.now);
+  guint decoded = 0;
+  for (guint k = 0; k < 10 && decoded == 0; k++) {
+    fx.now += STEP_US;
+    for (guint i = 0; i < fx.n_senders; i++)
+      send_frame (&fx, &fx.senders[i]);
+    decoded = mcu_video_mixer_decode_arrived (fx.mixer, fx.now);
+    mcu_video_mixer_tick (fx.mixer, fx.now + 20000);
+  }
+  g_assert_cmpuint (decoded, ==, 1);
+  g_assert_true (tile_is (&fx, MCU_VIDEO_LAYOUT_1X1, 0, GREEN));
+  g_assert_true (mcu_video_mixer_get_site_stats (fx.mixer, 11, &site));
+  g_assert_false (site.decoding);
+  fixture_teardown (&fx);
+}
+
+/* The real threads: a frame of a site in view is decoded when it arrives, long before the next tick
+ * (1 fps tiers: a tick a second), and shown by that tick. */
+static void
+test_decode_on_arrival_threaded (void)
+{
+  Fixture fx;
+  McuVideoMixerConfig config;
+  McuVideoMixerStats stats;
+  g_autoptr (GError) error = NULL;
+
+  config_for_tests (&config);
+  config.tiers[0].fps = config.tiers[1].fps = 1;
+  fixture_setup (&fx, &config);
+  add_site (&fx, 11, RED);
+  g_assert_true (mcu_video_mixer_start (fx.mixer, &error));
+  g_assert_no_error (error);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  do {   /* until a frame was decoded between ticks (the first ones may come before the site is seated) */
+    mcu_video_mixer_get_stats (fx.mixer, &stats);
+    guint64 decoded = stats.decoded_frames;
+    fx.now = g_get_monotonic_time ();
+    g_atomic_int_set (&fx.senders[0].force_keyframe, 1);
+    send_frame (&fx, &fx.senders[0]);
+    gint64 wait_until = MIN (deadline, g_get_monotonic_time () + 200000);
+    while (stats.decoded_frames == decoded && g_get_monotonic_time () < wait_until) {
+      g_usleep (1000);   /* polls the counter the decode bumps: no event to wait on from outside */
+      mcu_video_mixer_get_stats (fx.mixer, &stats);
+    }
+  } while (stats.decoded_on_arrival == 0 && g_get_monotonic_time () < deadline);
+  g_test_message ("decoded %" G_GUINT64_FORMAT ", on arrival %" G_GUINT64_FORMAT ", ticks %" G_GUINT64_FORMAT,
+                  stats.decoded_frames, stats.decoded_on_arrival, stats.ticks);
+  g_assert_cmpuint (stats.decoded_on_arrival, >=, 1);
+  g_mutex_lock (&fx.lock);
+  while (!tile_is (&fx, MCU_VIDEO_LAYOUT_1X1, 0, RED) && g_cond_wait_until (&fx.cond, &fx.lock, deadline))
+    ;
+  g_assert_true (tile_is (&fx, MCU_VIDEO_LAYOUT_1X1, 0, RED));
+  g_mutex_unlock (&fx.lock);
+  fixture_teardown (&fx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -858,5 +976,7 @@ main (int argc, char **argv)
   g_test_add_func ("/video/mixer/latency/controlled-clock", test_latency_controlled_clock);
   g_test_add_func ("/video/mixer/latency/threaded", test_latency_threaded);
   g_test_add_func ("/video/mixer/latency/from-repair", test_latency_from_repair);
+  g_test_add_func ("/video/mixer/decode-on-arrival/manual", test_decode_on_arrival);
+  g_test_add_func ("/video/mixer/decode-on-arrival/threaded", test_decode_on_arrival_threaded);
   return g_test_run ();
 }
