@@ -29,6 +29,9 @@
 #define VIDEO_RING_SLOTS 1024
 #define REQUEST_RING_SLOTS 256
 #define AUDIO_TICK_US (20 * G_TIME_SPAN_MILLISECOND)
+#define TICK_ADVANCE_MIN_US 2000              /* move the audio clock for at least this much, */
+#define TICK_ADVANCE_MAX_US 18000             /* at most this much (less than a tick) */
+#define TICK_ADVANCE_GAP_US G_USEC_PER_SEC    /* and at most once a second */
 #define TIER_CHECK_US G_USEC_PER_SEC
 #define RATE_WINDOW_S 3   /* seconds over which delivered is compared with sent (feedback lags an RTT) */
 #define TIER_HISTORY_PACKETS 512   /* ~4.5 s of the 1.2 Mbit/s tier: NACKs come within an RTT or two */
@@ -146,6 +149,7 @@ struct _McuMix {
   guint next_id;
   GSource *audio_timer;
   gint64 next_tick_us;
+  gint64 tick_advanced_us;  /* when the audio clock last moved earlier (advance_tick) */
   GSource *tier_timer;
   GSource *wake;            /* drains the rings; armed from the video threads */
   Ring *video_packets;
@@ -287,6 +291,20 @@ on_talking (guint site_id, gboolean talking, gpointer user_data)
     mix->on_talking (mcu_session_get_site_id (site->session), talking, mix->on_talking_data);
 }
 
+/* The heard talkers' audio is often due a little before the tick (the phase between their packets and
+ * our clock is anything in 0-20 ms): move the clock earlier by what they all can spare, so that their
+ * audio waits only what their jitter needs. Listeners see one shorter interval between two packets. */
+static void
+advance_tick (McuMix *mix, gint64 now)
+{
+  gint64 slack = mcu_audio_mixer_get_tick_slack_us (mix->audio);
+
+  if (slack < TICK_ADVANCE_MIN_US || now - mix->tick_advanced_us < TICK_ADVANCE_GAP_US)
+    return;
+  mix->next_tick_us -= MIN (slack, TICK_ADVANCE_MAX_US);
+  mix->tick_advanced_us = now;
+}
+
 static gboolean
 on_audio_timer (gpointer user_data)
 {
@@ -300,6 +318,7 @@ on_audio_timer (gpointer user_data)
     mcu_audio_mixer_tick (mix->audio, mix->next_tick_us);
     mix->next_tick_us += AUDIO_TICK_US;
   }
+  advance_tick (mix, now);
   g_source_set_ready_time (mix->audio_timer, mix->next_tick_us);
   return G_SOURCE_CONTINUE;
 }

@@ -253,6 +253,7 @@ mcu_audio_jitter_begin_tick (McuAudioJitter *jitter, gint64 now_us, guint buffer
 {
   gint64 err;
 
+  jitter->slack_us = 0;
   update_target (jitter, now_us);
   if (!jitter->anchored || !jitter->have_transit)
     return MCU_AUDIO_TICK_IDLE;
@@ -276,8 +277,16 @@ mcu_audio_jitter_begin_tick (McuAudioJitter *jitter, gint64 now_us, guint buffer
       (quiet || err > SHRINK_FORCE_US)) {
     skip_one (jitter);
     jitter->last_shrink_us = now_us;
+    return MCU_AUDIO_TICK_RUN;
   }
+  jitter->slack_us = err;
   return MCU_AUDIO_TICK_RUN;
+}
+
+gint64
+mcu_audio_jitter_get_slack_us (const McuAudioJitter *jitter)
+{
+  return jitter->slack_us;
 }
 
 /* The first buffered packet after the playout point, or NULL. */

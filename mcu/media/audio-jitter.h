@@ -61,6 +61,8 @@ typedef struct {
   gint64 peak_us;                 /* held, then decaying peak of (transit - min transit) */
   gint64 peak_hold_until_us;
   gint64 target_us, delay_us;
+  gint64 slack_us;                /* after begin_tick: delay over target that is left once this tick ran
+                                   * (0 when it stalled, skipped or is idle) */
   gint64 last_shrink_us;
   McuAudioJitterCounters counters;
 } McuAudioJitter;
@@ -74,9 +76,12 @@ int mcu_audio_jitter_push (McuAudioJitter *jitter, const guint8 *data, gsize len
                            guint32 rtp_ts, int level, gint64 arrival_us);
 
 /* Once per tick, before pulling. @buffered_samples: decoded audio not yet played (it counts as delay).
- * @quiet: the site is not heard now, a good moment to shrink the delay. */
+ * @quiet: the site is not heard now (or pauses between words), a good moment to shrink the delay. */
 McuAudioTickPlan mcu_audio_jitter_begin_tick (McuAudioJitter *jitter, gint64 now_us,
                                               guint buffered_samples, gboolean quiet);
+/* How much earlier the next tick could come without this stream falling under its target (0 when this
+ * tick stalled, skipped or was idle). */
+gint64 mcu_audio_jitter_get_slack_us (const McuAudioJitter *jitter);
 /* The next thing to decode; FALSE when the stream went idle (nothing buffered for a while). */
 gboolean mcu_audio_jitter_pull (McuAudioJitter *jitter, McuAudioStep *step);
 

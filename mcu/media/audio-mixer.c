@@ -44,6 +44,7 @@
 #define HINT_EVERY_TICKS 25
 #define SKIP_MARGIN_DB 10.0   /* RFC 6464 levels are the sender's measure: decode a bit below the floor */
 #define INCUMBENT_BONUS_DB 2.0
+#define PAUSE_TICKS 3         /* a heard talker inactive this long pauses between words */
 #define LOUD_DBOV -30.0       /* above this a site talks whatever its background */
 #define SNR_DB 9.0            /* below it, a site talks when this far above its own background */
 #define LIMITER_CEILING_DBFS -2.0  /* Opus overshoots dense loud mixes by ~1 dB: leave room */
@@ -418,6 +419,14 @@ take_frame (McuAudioSite *site)
   site->fill -= n;
 }
 
+/* A good moment to drop 20 ms to shorten the site's delay: it is not heard, or its talker pauses between
+ * words (inactive for PAUSE_TICKS ticks: the dropped frame only shortens the pause). */
+static gboolean
+site_in_pause (const McuAudioSite *site)
+{
+  return !site->talker.selected || site->talker.quiet_run >= PAUSE_TICKS;
+}
+
 static void
 site_produce (McuAudioSite *site, gint64 now_us)
 {
@@ -426,7 +435,7 @@ site_produce (McuAudioSite *site, gint64 now_us)
 
   site->decoded = FALSE;
   site->skipped_level = MCU_AUDIO_SILENCE_DBOV;
-  plan = mcu_audio_jitter_begin_tick (&site->jitter, now_us, site->fill, !site->talker.selected);
+  plan = mcu_audio_jitter_begin_tick (&site->jitter, now_us, site->fill, site_in_pause (site));
   if (plan == MCU_AUDIO_TICK_IDLE) {
     site->decoder_stale = TRUE;
   } else if (plan == MCU_AUDIO_TICK_STALL && site->fill < FRAME) {
@@ -608,6 +617,21 @@ monotonic_ns (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+gint64
+mcu_audio_mixer_get_tick_slack_us (const McuAudioMixer *mixer)
+{
+  gint64 slack = -1;
+
+  for (guint k = 0; k < mixer->config.talkers; k++) {
+    const McuAudioSite *talker = mixer->slots[k].talker;
+    if (talker == NULL || !talker->decoded)
+      continue;
+    gint64 s = mcu_audio_jitter_get_slack_us (&talker->jitter);
+    slack = slack < 0 ? s : MIN (slack, s);
+  }
+  return slack;
 }
 
 void

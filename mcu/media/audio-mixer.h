@@ -140,6 +140,12 @@ void mcu_audio_site_set_listener_loss (McuAudioSite *site, double loss_fraction)
 /* Mixes one 20 ms frame. Call it every 20 ms; after a stall, call it once per missed frame. */
 void mcu_audio_mixer_tick (McuAudioMixer *mixer, gint64 now_us);
 
+/* After a tick: how much earlier the next tick could come with every heard talker's audio still held
+ * for at least its jitter target (the least delay over target among them), or -1 when nobody is heard.
+ * The mixer's owner may move its clock that much earlier: each talker's audio then waits only what its
+ * jitter needs, instead of also the phase between its packets and the tick (0-20 ms). */
+gint64 mcu_audio_mixer_get_tick_slack_us (const McuAudioMixer *mixer);
+
 void mcu_audio_mixer_get_stats (McuAudioMixer *mixer, McuAudioMixerStats *stats);
 void mcu_audio_site_get_stats (const McuAudioSite *site, McuAudioSiteStats *stats);
 

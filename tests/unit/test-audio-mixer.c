@@ -403,6 +403,107 @@ test_bad_link (void)
   room_clear (&room);
 }
 
+/* Runs @ticks ticks; each tick, every sender's packet arrives @phase_us before *@send_us (the senders'
+ * own 20 ms clock, which the mixer's clock room->now may be moved against). */
+static void
+run_phased (Room *room, const gint64 *phase_us, gint64 *send_us, guint ticks)
+{
+  guint8 packet[1500];
+
+  for (guint t = 0; t < ticks; t++) {
+    for (guint i = 0; i < room->n; i++) {
+      Sender *s = &room->peers[i].sender;
+      if (s->enc == NULL)
+        continue;
+      int len = sender_next (s, packet, sizeof packet);
+      mcu_audio_site_push (room->peers[i].site, packet, (gsize) len, s->seq, s->ts, s->level,
+                           *send_us - phase_us[i]);
+    }
+    mcu_audio_mixer_tick (room->mixer, room->now);
+    room->now += TICK_US;
+    *send_us += TICK_US;
+  }
+}
+
+/* Two talkers whose packets come 3 and 12 ms before the tick: each waits its jitter target (10 ms here,
+ * the floor: no jitter) plus its phase to the tick. The slack is what the least-waiting one can spare;
+ * a clock moved that much earlier leaves that one exactly at its target, the other 11 ms above (its
+ * packets come 9 ms later in the 20 ms cycle), and neither stalls or skips. */
+static void
+test_tick_follows_talkers (void)
+{
+  Room room;
+  const gint64 phase[3] = { 3000, 12000, 0 };
+  McuAudioSiteStats a0, a1, b0, b1;
+  gint64 send;
+
+  room_init (&room, NULL, 3);
+  send = room.now;
+  sender_init (&room.peers[0].sender, 440, 0.2, FALSE);
+  sender_init (&room.peers[1].sender, 660, 0.2, FALSE);
+  room.peers[0].sender.syllables = room.peers[1].sender.syllables = TRUE;   /* they pause: delays settle */
+  g_assert_cmpint (mcu_audio_mixer_get_tick_slack_us (room.mixer), ==, -1);   /* nobody heard */
+  run_phased (&room, phase, &send, 1000);   /* 20 s: the start target (40 ms) has decayed to the floor */
+  mcu_audio_site_get_stats (room.peers[0].site, &a0);
+  mcu_audio_site_get_stats (room.peers[1].site, &a1);
+  g_assert_true (a0.selected && a1.selected);
+  g_assert_cmpuint (a0.jitter_target_ms, ==, 10);
+  g_assert_cmpuint (a1.jitter_target_ms, ==, 10);
+  g_assert_cmpuint (a0.jitter_delay_ms, <, 30);
+  g_assert_cmpuint (a1.jitter_delay_ms, <, 30);
+  /* the phases differ by 9 ms: the later one waits 20 - 9 = 11 ms less (modulo the 20 ms tick) */
+  g_assert_cmpint (((gint) a0.jitter_delay_ms - (gint) a1.jitter_delay_ms + 40) % 20, ==, 11);
+  gint64 slack = mcu_audio_mixer_get_tick_slack_us (room.mixer);
+  /* (the stats are whole ms and the targets a little over 10 ms, still decaying) */
+  g_assert_cmpint (slack, >, ((gint64) MIN (a0.jitter_delay_ms, a1.jitter_delay_ms) - 12) * 1000);
+  g_assert_cmpint (slack, <, ((gint64) MIN (a0.jitter_delay_ms, a1.jitter_delay_ms) - 9) * 1000);
+
+  room.now -= slack;   /* what the room does (mix.c advance_tick) */
+  run_phased (&room, phase, &send, 100);
+  mcu_audio_site_get_stats (room.peers[0].site, &b0);
+  mcu_audio_site_get_stats (room.peers[1].site, &b1);
+  g_test_message ("before: %u/%u ms (targets %u/%u), slack %" G_GINT64_FORMAT " us; after: %u/%u ms", a0.jitter_delay_ms, a1.jitter_delay_ms, a0.jitter_target_ms, a1.jitter_target_ms, slack, b0.jitter_delay_ms, b1.jitter_delay_ms);
+  g_assert_cmpuint (MIN (b0.jitter_delay_ms, b1.jitter_delay_ms), ==, 10);
+  g_assert_cmpuint (MAX (b0.jitter_delay_ms, b1.jitter_delay_ms), >=, 20);
+  g_assert_cmpuint (MAX (b0.jitter_delay_ms, b1.jitter_delay_ms), <=, 22);
+  g_assert_cmpint (mcu_audio_mixer_get_tick_slack_us (room.mixer), <, 1000);
+  g_assert_cmpuint (b0.concealed + b1.concealed, ==, a0.concealed + a1.concealed);
+  g_assert_cmpuint (b0.expanded + b1.expanded, ==, a0.expanded + a1.expanded);
+  g_assert_cmpuint (b0.dropped + b1.dropped, ==, a0.dropped + a1.dropped);
+  HEARS (&room.peers[2], 440, 0.2);
+  HEARS (&room.peers[2], 660, 0.2);
+  room_clear (&room);
+}
+
+/* A talker that never stops being heard but pauses between words (200 ms on, 100 ms off) still sheds
+ * the delay it started with (the 40 ms start target) once its jitter target has fallen: a 20 ms frame
+ * is dropped inside a pause. */
+static void
+test_delay_shrinks_in_pauses (void)
+{
+  Room room;
+  const gint64 phase[2] = { 5000, 0 };
+  McuAudioSiteStats st;
+  gint64 send;
+
+  room_init (&room, NULL, 2);
+  send = room.now;
+  sender_init (&room.peers[0].sender, 440, 0.2, FALSE);
+  room.peers[0].sender.syllables = TRUE;
+  run_phased (&room, phase, &send, 50);
+  mcu_audio_site_get_stats (room.peers[0].site, &st);
+  g_assert_cmpuint (st.jitter_delay_ms, >=, 40);     /* started at the start target */
+  run_phased (&room, phase, &send, 1000);                    /* 20 s */
+  mcu_audio_site_get_stats (room.peers[0].site, &st);
+  g_assert_true (st.selected);
+  g_assert_cmpuint (st.jitter_target_ms, ==, 10);
+  g_assert_cmpuint (st.jitter_delay_ms, <, 30);
+  g_assert_cmpuint (st.dropped, >=, 1);
+  g_assert_cmpuint (st.concealed, ==, 0);
+  HEARS (&room.peers[1], 440, 0.2);
+  room_clear (&room);
+}
+
 static void
 test_silent_sites_not_decoded (void)
 {
@@ -544,6 +645,8 @@ main (int argc, char **argv)
   g_test_add_func ("/audio/mixer/fec-or-plc", test_fec_or_plc);
   g_test_add_func ("/audio/mixer/bad-link", test_bad_link);
   g_test_add_func ("/audio/mixer/silent-sites-not-decoded", test_silent_sites_not_decoded);
+  g_test_add_func ("/audio/mixer/tick-follows-talkers", test_tick_follows_talkers);
+  g_test_add_func ("/audio/mixer/delay-shrinks-in-pauses", test_delay_shrinks_in_pauses);
   g_test_add_func ("/audio/mixer/talking-events", test_talking_events);
   g_test_add_func ("/audio/mixer/loss-hints", test_loss_hints);
   g_test_add_func ("/audio/mixer/loud-talkers-do-not-clip", test_loud_talkers_do_not_clip);
