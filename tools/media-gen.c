@@ -195,19 +195,24 @@ media_gen_audio_track_clear (MediaGenAudioTrack *track)
 void
 media_gen_draw_pattern (vpx_image_t *img, guint variant, guint n)
 {
+  /* the 640x360 picture, sampled at the image's own size (a smaller one is the same scene) */
+  const gint w = (gint) img->d_w, h = (gint) img->d_h;
   gint bx = (gint) ((n * 9) % (W - 120)), by = (gint) ((n * 5 + variant * 40) % (H - 120));
 
-  for (gint y = 0; y < H; y++) {
+  for (gint y = 0; y < h; y++) {
     guint8 *row = img->planes[0] + y * img->stride[0];
-    for (gint x = 0; x < W; x++) {
-      gboolean box = x >= bx && x < bx + 120 && y >= by && y < by + 120;
-      row[x] = box ? 235 : (guint8) (40 + ((x + y + n * 6) & 127));
+    gint sy = y * H / h;
+    for (gint x = 0; x < w; x++) {
+      gint sx = x * W / w;
+      gboolean box = sx >= bx && sx < bx + 120 && sy >= by && sy < by + 120;
+      row[x] = box ? 235 : (guint8) (40 + ((sx + sy + (gint) n * 6) & 127));
     }
   }
-  for (gint y = 0; y < H / 2; y++)
-    for (gint x = 0; x < W / 2; x++) {
-      img->planes[1][y * img->stride[1] + x] = (guint8) (90 + variant * 30 + ((x + n) & 15));
-      img->planes[2][y * img->stride[2] + x] = (guint8) (200 - variant * 30 + ((y - n) & 15));
+  for (gint y = 0; y < h / 2; y++)
+    for (gint x = 0; x < w / 2; x++) {
+      gint sx = x * W / w, sy = y * H / h;
+      img->planes[1][y * img->stride[1] + x] = (guint8) (90 + variant * 30 + ((sx + (gint) n) & 15));
+      img->planes[2][y * img->stride[2] + x] = (guint8) (200 - variant * 30 + ((sy - (gint) n) & 15));
     }
 }
 
@@ -232,13 +237,26 @@ gboolean
 media_gen_video_sequence_init (MediaGenVideoSequence *seq, guint frames, guint variant, guint kbps,
                                gsize max_payload, GError **error)
 {
+  return media_gen_video_sequence_init_sized (seq, frames, variant, W, H, kbps, max_payload, error);
+}
+
+gboolean
+media_gen_video_sequence_init_sized (MediaGenVideoSequence *seq, guint frames, guint variant, guint width,
+                                     guint height, guint kbps, gsize max_payload, GError **error)
+{
   vpx_codec_enc_cfg_t cfg;
   vpx_codec_ctx_t codec;
-  vpx_image_t *img = vpx_img_alloc (NULL, VPX_IMG_FMT_I420, W, H, 16);
+  vpx_image_t *img;
 
+  if (width < 16 || height < 16 || width > W || height > H) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "video size %ux%u: 16x16 to %ux%u",
+                 width, height, W, H);
+    return FALSE;
+  }
+  img = vpx_img_alloc (NULL, VPX_IMG_FMT_I420, width, height, 16);
   vpx_codec_enc_config_default (vpx_codec_vp8_cx (), &cfg, 0);
-  cfg.g_w = W;
-  cfg.g_h = H;
+  cfg.g_w = width;
+  cfg.g_h = height;
   cfg.g_threads = 1;
   cfg.g_timebase = (struct vpx_rational) { 1, 90000 };
   cfg.rc_target_bitrate = kbps;

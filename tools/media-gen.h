@@ -69,13 +69,18 @@ double media_gen_marker_power (const float *pcm, guint n);
 gboolean media_gen_audio_track_init (MediaGenAudioTrack *track, guint seconds, int voice, GError **error);
 void media_gen_audio_track_clear (MediaGenAudioTrack *track);
 
-/* Draws frame @n of pattern @variant into @img (I420, at least 640x360). */
+/* Draws frame @n of pattern @variant into @img (I420, its d_w x d_h: the 640x360 scene at that size). */
 void media_gen_draw_pattern (vpx_image_t *img, guint variant, guint n);
 
 /* @frames frames at 25 fps of pattern @variant, ~@kbps kbit/s, each split into RTP payloads of at most
  * @max_payload bytes (picture id = frame number). Free with media_gen_video_sequence_clear. */
 gboolean media_gen_video_sequence_init (MediaGenVideoSequence *seq, guint frames, guint variant, guint kbps,
                                         gsize max_payload, GError **error);
+/* The same at @width x @height (at most 640x360: the scene scaled down), as a sender sends for a small
+ * tile. */
+gboolean media_gen_video_sequence_init_sized (MediaGenVideoSequence *seq, guint frames, guint variant,
+                                              guint width, guint height, guint kbps, gsize max_payload,
+                                              GError **error);
 void media_gen_video_sequence_clear (MediaGenVideoSequence *seq);
 
 G_END_DECLS

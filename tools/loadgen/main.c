@@ -3,11 +3,13 @@
  * loadgen: S simulated sites against a real mcu over the real transport. Each site is a CLIENT-role
  * McuPeer + McuRtpSession (site.c) that joins through WHIP (POST /whip/ROOM?name=load-NNN), sends
  * pre-encoded speech-like Opus (RFC 6464 levels; --talkers of them talk, the others send low-level
- * hiss) and 640x360 VP8 of a moving pattern at 25 fps, and counts and samples what comes back.
+ * hiss) and 640x360 VP8 of a moving pattern at 25 fps, and counts and samples what comes back. With
+ * --follow-remb a site sends the same pattern at 320x180 while the mcu's REMB says its tile is small
+ * (under 400 kbit/s), as the bridge agent and browsers under a bitrate cap do.
  *
  *   loadgen --url http://127.0.0.1:8080/ [--room demo] [--sites 10] [--talkers 3] [--duration 30]
  *           [--join-rate 20] [--loss-out PCT] [--loss-in PCT] [--seed 1] [--decode 2] [--decode-video N]
- *           [--video-kbps 500] [--ice-address 127.0.0.1] [--join-timeout 15] [--output FILE]
+ *           [--video-kbps 500] [--follow-remb] [--ice-address 127.0.0.1] [--join-timeout 15] [--output FILE]
  *
  * Phases: sites are started --join-rate per second; when every site has connected or failed (or
  * --join-timeout passed) the meeting runs --duration seconds, then every site sends DELETE and the
@@ -32,7 +34,7 @@
 
 typedef struct {
   char *url, *room, *output, *ice_address, *dump_video;
-  gboolean janus, audio_only, marker;
+  gboolean janus, audio_only, marker, follow_remb;
   int sites, talkers, duration, decode, decode_video, seed, video_kbps, join_timeout;
   double join_rate, loss_out, loss_in;
 } Options;
@@ -204,7 +206,7 @@ member_double (JsonBuilder *b, const char *name, double value)
   X (audio_sent) X (video_sent) X (video_frames_sent) X (keyframes_sent) X (audio_in) X (video_in) \
   X (bytes_in) X (video_frames) X (video_keyframes) X (video_gaps) X (audio_decoded) \
   X (audio_decode_errors) X (audio_loud) X (video_decoded) X (video_decode_errors) X (dropped_out) \
-  X (dropped_in) X (pli_received)
+  X (dropped_in) X (pli_received) X (size_switches)
 
 typedef struct {
 #define FIELD(name) guint64 name;
@@ -359,6 +361,9 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
       "site 0 sends a 6 kHz tone burst every 2 s instead of speech; decoding sites time its onset in the mix "
       "(server-added audio latency in mix rooms)", NULL },
     { "audio-only", 0, 0, G_OPTION_ARG_NONE, &opt->audio_only, "send no video", NULL },
+    { "follow-remb", 0, 0, G_OPTION_ARG_NONE, &opt->follow_remb,
+      "a site whose REMB from the mcu is under 400 kbit/s (a small tile) sends 320x180 at 150 kbit/s, as the "
+      "bridge agent does; without it every site sends 640x360 whatever the mcu asks", NULL },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt->output, "write the JSON summary here", "FILE" },
     G_OPTION_ENTRY_NULL,
   };
@@ -381,7 +386,7 @@ parse_options (Options *opt, int *argc, char ***argv, GError **error)
 }
 
 static gboolean
-make_media (LoadgenShared *shared, guint video_kbps, GError **error)
+make_media (LoadgenShared *shared, guint video_kbps, gboolean small_too, GError **error)
 {
   for (guint v = 0; v < LOADGEN_VOICES; v++)
     if (!media_gen_audio_track_init (&shared->voices[v], 10, (int) v, error))
@@ -393,6 +398,14 @@ make_media (LoadgenShared *shared, guint video_kbps, GError **error)
   shared->video = g_new0 (MediaGenVideoSequence, shared->n_video);
   for (guint v = 0; v < shared->n_video; v++)
     if (!media_gen_video_sequence_init (&shared->video[v], 5 * MEDIA_GEN_VIDEO_FPS, v, video_kbps, LOADGEN_MAX_VIDEO_PAYLOAD, error))
+      return FALSE;
+  if (!small_too)
+    return TRUE;
+  shared->video_small = g_new0 (MediaGenVideoSequence, shared->n_video);
+  for (guint v = 0; v < shared->n_video; v++)
+    if (!media_gen_video_sequence_init_sized (&shared->video_small[v], 5 * MEDIA_GEN_VIDEO_FPS, v, LOADGEN_SMALL_WIDTH,
+                                              LOADGEN_SMALL_HEIGHT, MIN (video_kbps, LOADGEN_SMALL_KBPS),
+                                              LOADGEN_MAX_VIDEO_PAYLOAD, error))
       return FALSE;
   return TRUE;
 }
@@ -423,7 +436,7 @@ setup (Loadgen *lg, GError **error)
   shared->peer_config.ice_addresses = g_new0 (char *, 2);
   shared->peer_config.ice_addresses[0] = g_strdup (opt->ice_address ? opt->ice_address : "127.0.0.1");
   shared->certificate = mcu_certificate_new_generated ("loadgen", error);
-  if (shared->certificate == NULL || !make_media (shared, (guint) opt->video_kbps, error))
+  if (shared->certificate == NULL || !make_media (shared, (guint) opt->video_kbps, opt->follow_remb && !shared->audio_only, error))
     return FALSE;
   lg->sites = g_ptr_array_new_with_free_func ((GDestroyNotify) loadgen_site_free);
   for (int i = 0; i < opt->sites; i++)
@@ -447,6 +460,9 @@ teardown (Loadgen *lg)
   for (guint v = 0; shared->video != NULL && v < shared->n_video; v++)
     media_gen_video_sequence_clear (&shared->video[v]);
   g_free (shared->video);
+  for (guint v = 0; shared->video_small != NULL && v < shared->n_video; v++)
+    media_gen_video_sequence_clear (&shared->video_small[v]);
+  g_free (shared->video_small);
   for (guint k = 0; k < 2; k++)
     g_free (shared->latency[k]);
   g_clear_pointer (&shared->certificate, mcu_certificate_unref);

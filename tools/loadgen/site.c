@@ -59,6 +59,7 @@ struct _LoadgenSite {
 
   const MediaGenAudioTrack *track;
   const MediaGenVideoSequence *video;
+  guint variant;                    /* which pattern it sends (shared->video[variant] or video_small) */
   guint audio_pos, video_pos;
   guint32 audio_ts0, video_ts0;
   guint64 audio_ticks, video_ticks;
@@ -199,6 +200,25 @@ on_media_cb (gpointer user_data, McuMediaKind kind, guint8 *packet, gsize len, c
     on_audio (site, payload, info->payload_len, info);
   else if (kind == MCU_MEDIA_VIDEO)
     on_video (site, payload, info->payload_len, info);
+}
+
+/* The mcu's REMB says how big the site's tile is: like the bridge agent (and a browser under a bitrate
+ * cap), a site with a small tile sends a small picture; the switch starts on the new size's keyframe. */
+static void
+on_bitrate_request_cb (gpointer user_data, guint32 bps)
+{
+  LoadgenSite *site = user_data;
+  const MediaGenVideoSequence *want;
+
+  if (site->shared->video_small == NULL)
+    return;
+  want = bps < LOADGEN_SMALL_BELOW_BPS ? &site->shared->video_small[site->variant]
+                                       : &site->shared->video[site->variant];
+  if (want != site->video) {
+    site->video = want;
+    site->video_pos = 0;
+    site->stats.size_switches++;
+  }
 }
 
 static void
@@ -357,6 +377,7 @@ apply_answer (LoadgenSite *site, const char *text, gsize len, GError **error)
     .send_rtcp = send_rtcp_cb,
     .on_media = on_media_cb,
     .on_keyframe_request = on_keyframe_request_cb,
+    .on_bitrate_request = on_bitrate_request_cb,
   };
   site->rtp = mcu_rtp_session_new (&config, &callbacks, site);
   return TRUE;
@@ -592,7 +613,8 @@ loadgen_site_new (LoadgenShared *shared, guint index, gboolean talker, gboolean 
   site->track = talker ? &shared->voices[index % LOADGEN_VOICES] : &shared->quiet;
   if (shared->marker_mode && index == 0)
     site->track = &shared->marker;
-  site->video = &shared->video[index % shared->n_video];
+  site->variant = index % shared->n_video;
+  site->video = &shared->video[site->variant];
   site->audio_pos = site->track == &shared->marker ? 0 : g_rand_int_range (site->rand, 0, (gint32) site->track->n_packets);
   site->audio_ts0 = g_rand_int (site->rand);
   site->video_ts0 = g_rand_int (site->rand);

@@ -20,6 +20,11 @@ G_BEGIN_DECLS
 #define LOADGEN_LATENCY_SAMPLES 65536
 #define LOADGEN_VOICES 3
 #define LOADGEN_MAX_VIDEO_PAYLOAD 1100  /* VP8 RTP payload bytes (descriptor included) */
+/* --follow-remb: a site whose REMB from the mcu is under this (its tile is small) sends 320x180 */
+#define LOADGEN_SMALL_BELOW_BPS 400000
+#define LOADGEN_SMALL_WIDTH 320
+#define LOADGEN_SMALL_HEIGHT 180
+#define LOADGEN_SMALL_KBPS 150
 
 /* What every site shares (owned by the tool). */
 typedef struct {
@@ -30,6 +35,7 @@ typedef struct {
   char *whip_url;                   /* http://host:port/whip/ROOM */
   MediaGenAudioTrack voices[LOADGEN_VOICES], quiet;
   MediaGenVideoSequence *video;     /* n_video variants */
+  MediaGenVideoSequence *video_small; /* the same at 320x180, or NULL (no --follow-remb) */
   guint n_video;
   double loss_out, loss_in;         /* 0-1 */
   char *janus_url, *janus_room;     /* join a Janus AudioBridge instead of WHIP (NULL = WHIP) */
@@ -57,6 +63,7 @@ typedef struct {
   guint video_width, video_height;  /* of the last decoded frame */
   guint64 dropped_out, dropped_in;  /* by the simulated loss */
   guint64 pli_received;
+  guint64 size_switches;            /* --follow-remb: changes between 640x360 and 320x180 */
   McuRtpStats rtp;
   McuPeerStats peer;
 } LoadgenSiteStats;
