@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Smoke of tools/bench: S = 10 sites for 10 s against the mcu (mix room), and the GStreamer video
-pipeline on the same packets (and Janus AudioBridge when it is installed). Checks that every figure
-is produced and sane: all sites joined, media came back and decoded as real Opus/VP8, the mcu's CPU
-and RSS are positive and bounded, join times below the goal's order of magnitude. The full runs are
-for people: see tools/bench --help."""
+"""Smoke of tools/bench: S = 10 sites for 10 s against the mcu (mix room), the same load with sites that
+follow the mcu's REMB (ours-remb), and the GStreamer video pipeline on the same packets (and Janus
+AudioBridge when it is installed). Checks that every figure is produced and sane: all sites joined, media
+came back and decoded as real Opus/VP8, the mcu's CPU and RSS are positive and bounded, join times below
+the goal's order of magnitude. The full runs are for people: see tools/bench --help."""
 import json
 import os
 import shutil
@@ -16,7 +16,7 @@ from mcutest import BUILD, SOURCE, expect  # noqa: E402
 
 
 def main():
-    scenarios = ["ours", "gst"] + (["janus"] if shutil.which("janus") else [])
+    scenarios = ["ours", "ours-remb", "gst"] + (["janus"] if shutil.which("janus") else [])
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "bench.json")
         results = {}
@@ -46,6 +46,14 @@ def main():
     expect(ours["video_decoded"] > 0, "the composite decodes with libvpx")
     expect(ours["decode_errors"] == 0, f"no decode errors: {ours['decode_errors']}")
     expect(0 < ours["loadgen_cpu"] < ours["cpu"] * 2 + 0.2, f"loadgen is cheap: {ours['loadgen_cpu']}")
+
+    # Sites that follow the mcu's REMB (as the agent does) send 320x180 into their small tiles: the mcu
+    # asked for less than 400 kbit/s, each switched from a keyframe, and the composite still decodes.
+    remb = results.get("ours-remb-10")
+    expect(remb is not None and remb["joined"] == 10, f"ours-remb: all sites joined: {remb}")
+    expect(remb["size_switches"] >= 10, f"every site switched to 320x180: {remb['size_switches']} switches")
+    expect(remb["video_decoded"] > 0 and remb["decode_errors"] == 0,
+           f"ours-remb: the composite decodes: {remb['video_decoded']} frames, {remb['decode_errors']} errors")
 
     gst = results.get("gst-10")
     expect(gst is not None and gst["cpu"] > 0 and gst["ms_per_frame"] > 0, f"gst figures: {gst}")
