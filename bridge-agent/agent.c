@@ -450,6 +450,8 @@ make_pure_parts (BridgeAgent *agent, const BridgeConfig *c)
 {
   BridgeReconnectConfig rc = {
     .connect_timeout_us = (guint64) bridge_config_get_int (c, "reconnect", "connect-timeout") * G_USEC_PER_SEC,
+    .answer_timeout_us = (guint64) (bridge_config_get_int (c, "agent", "http-timeout")
+                                    + bridge_config_get_int (c, "agent", "answer-timeout")) * G_USEC_PER_SEC,
     .ice_restart_timeout_us = (guint64) bridge_config_get_int (c, "reconnect", "ice-restart-timeout") * G_USEC_PER_SEC,
     .backoff_initial_us = (guint64) bridge_config_get_int (c, "reconnect", "backoff-initial-ms") * 1000,
     .backoff_max_us = (guint64) bridge_config_get_int (c, "reconnect", "backoff-max-ms") * 1000,
@@ -489,7 +491,8 @@ bridge_agent_new (const BridgeConfig *c, GError **error)
   const char *name = bridge_config_get_string (c, "agent", "name");
   agent->whip = bridge_whip_new (agent->server, agent->room, bridge_config_get_string (c, "agent", "token"),
                                  *name ? name : agent->site_id,
-                                 (guint) bridge_config_get_int (c, "agent", "http-timeout"));
+                                 (guint) bridge_config_get_int (c, "agent", "http-timeout"),
+                                 (guint) bridge_config_get_int (c, "agent", "answer-timeout"));
   agent->status = bridge_status_server_new (bridge_config_get_string (c, "status", "listen"),
                                             bridge_config_get_string (c, "status", "language"), &status_hooks,
                                             agent, error);

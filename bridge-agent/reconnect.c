@@ -17,6 +17,7 @@ struct _BridgeReconnect {
   gint64 since;
   gint64 deadline;       /* G_MAXINT64 = none */
   gboolean waiting;      /* rejoining: waiting out the backoff (no session exists) */
+  gboolean answered;     /* the current join attempt has its answer (JOINED) */
   gboolean ever_connected;
   guint reconnects;
   guint attempt;
@@ -146,7 +147,8 @@ start_join (BridgeReconnect *machine, BridgeState state, BridgeAction extra, cha
   BridgeState from = machine->state;
 
   machine->waiting = FALSE;
-  machine->deadline = now + (gint64) machine->config.connect_timeout_us;
+  machine->answered = FALSE;
+  machine->deadline = now + (gint64) (machine->config.answer_timeout_us + machine->config.connect_timeout_us);
   enter (machine, state, now);
   set_reason (machine, reason);
   return step (machine, from, extra | BRIDGE_ACTION_JOIN);
@@ -213,6 +215,13 @@ bridge_reconnect_handle (BridgeReconnect *machine, BridgeEvent event, const char
       machine->since = now;
       return start_join (machine, BRIDGE_STATE_CONNECTING, BRIDGE_ACTION_NONE, g_strdup ("starting"), now);
     case BRIDGE_EVENT_JOINED:
+      /* connect-timeout counts from the answer: the POST has its own timeouts (whip.c), and a slow
+       * answer on a long round trip must not eat the time ICE and DTLS need. */
+      if (attempting) {
+        machine->answered = TRUE;
+        machine->deadline = now + (gint64) machine->config.connect_timeout_us;
+      }
+      break;
     case BRIDGE_EVENT_RESTART_ANSWERED:
       break;
     case BRIDGE_EVENT_JOIN_FAILED:
@@ -261,9 +270,13 @@ bridge_reconnect_tick (BridgeReconnect *machine, gint64 now)
       if (machine->waiting)
         return start_join (machine, from, BRIDGE_ACTION_NONE,
                            g_strdup_printf ("re-join attempt %u", machine->attempt), now);
-      secs = (double) machine->config.connect_timeout_us / G_USEC_PER_SEC;
-      {
-        g_autofree char *detail = g_strdup_printf ("no media both ways within %.0f s of joining", secs);
+      if (machine->answered) {
+        secs = (double) machine->config.connect_timeout_us / G_USEC_PER_SEC;
+        g_autofree char *detail = g_strdup_printf ("no media both ways within %.0f s of the answer", secs);
+        return fail_attempt (machine, detail, now);
+      } else {
+        secs = (double) (machine->config.answer_timeout_us + machine->config.connect_timeout_us) / G_USEC_PER_SEC;
+        g_autofree char *detail = g_strdup_printf ("no answer to the join within %.0f s", secs);
         return fail_attempt (machine, detail, now);
       }
     case BRIDGE_STATE_RESTARTING_ICE:

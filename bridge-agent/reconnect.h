@@ -51,7 +51,9 @@ typedef enum {
 } BridgeAction;
 
 typedef struct {
-  guint64 connect_timeout_us;     /* join → media both ways */
+  guint64 connect_timeout_us;     /* the answer (JOINED) → media both ways */
+  guint64 answer_timeout_us;      /* a join's POST → its answer: the WHIP client's own limits end the
+                                   * POST by then; with connect_timeout_us a backstop from the start */
   guint64 ice_restart_timeout_us; /* restart → media back */
   guint64 backoff_initial_us;
   guint64 backoff_max_us;

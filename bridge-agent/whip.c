@@ -4,6 +4,14 @@
  * (SOUP_MESSAGE_NEW_CONNECTION): after an mcu restart or a link cut a kept-alive connection is
  * dead, and a POST must not be silently replayed on it.
  *
+ * Timeouts are ours, per request and in two phases, not libsoup's (its "timeout" is one inactivity
+ * limit for connecting and for waiting alike): until the request is written (connecting included) a
+ * request may take timeout_s, "cannot reach the server", kept short so that attempts repeat while a
+ * link is down; after that the mcu has (or is about to have) our request, and a join's answer may take
+ * answer_timeout_s. On a 600 ms round trip with 10 % loss one retransmitted segment (Linux's first RTO
+ * there is about 1.8 s) already made a 3 s inactivity limit give up on a join whose answer was on its
+ * way: the mcu had made a session the agent abandoned, and the next POST cost another 3-4 s.
+ *
  * Threads: the agent's main loop; GTask callbacks run there.
  */
 #define G_LOG_DOMAIN "bridge-whip"
@@ -23,6 +31,8 @@ struct _BridgeWhip {
   char *session_url;
   char *hand_url;        /* POST {"session": session_url, "raised": bool}: the mcu's raise-hand */
   guint pending_deletes; /* DELETEs and hand POSTs still in flight (stop waits for them) */
+  guint timeout_s;       /* until a request is written (connecting included); other requests' answers */
+  guint answer_timeout_s; /* a join's answer, once the offer is written */
 };
 
 char *
@@ -66,13 +76,17 @@ bridge_whip_error_text (guint status, const char *body, gsize len)
 }
 
 BridgeWhip *
-bridge_whip_new (const char *server, const char *room, const char *token, const char *name, guint timeout_s)
+bridge_whip_new (const char *server, const char *room, const char *token, const char *name, guint timeout_s,
+                 guint answer_timeout_s)
 {
   BridgeWhip *whip = g_new0 (BridgeWhip, 1);
   gboolean guest = token == NULL || *token == '\0';
 
-  whip->session = soup_session_new_with_options ("timeout", timeout_s, "idle-timeout", 30,
+  /* No libsoup timeout: each request has its own two-phase deadline (send_async). */
+  whip->session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 30,
                                                  "user-agent", "bridge-agent ", NULL);
+  whip->timeout_s = MAX (timeout_s, 1);
+  whip->answer_timeout_s = MAX (answer_timeout_s, 1);
   whip->join_url = bridge_whip_join_url (server, room, guest ? name : NULL);
   g_autofree char *room_e = g_uri_escape_string (room, NULL, FALSE);
   g_autofree char *base = g_strdup (server);
@@ -124,13 +138,87 @@ typedef struct {
   BridgeWhip *whip;
   SoupMessage *msg;
   guint expect;       /* the success status (201 for join, 200/204 for patch) */
+  GCancellable *cancel;   /* ours: cancelled by the caller's cancellable or by the deadline */
+  GCancellable *outer;    /* the caller's, or NULL */
+  gulong outer_handler;
+  GSource *deadline;
+  gboolean written;       /* the request went out: now waiting for the answer */
+  guint phase_s;          /* the running phase's limit */
+  gboolean timed_out;
 } Request;
+
+static void
+stop_deadline (Request *request)
+{
+  if (request->deadline != NULL) {
+    g_source_destroy (request->deadline);
+    g_clear_pointer (&request->deadline, g_source_unref);
+  }
+}
 
 static void
 request_free (Request *request)
 {
+  stop_deadline (request);
+  if (request->outer != NULL)
+    g_cancellable_disconnect (request->outer, request->outer_handler);
+  g_clear_object (&request->outer);
+  g_signal_handlers_disconnect_by_data (request->msg, request);
   g_object_unref (request->msg);
+  g_object_unref (request->cancel);
   g_free (request);
+}
+
+guint
+bridge_whip_phase_timeout (gboolean join, gboolean written, guint timeout_s, guint answer_timeout_s)
+{
+  return join && written ? answer_timeout_s : timeout_s;
+}
+
+char *
+bridge_whip_timeout_text (gboolean written, guint seconds)
+{
+  return written ? g_strdup_printf ("no answer from the mcu within %u s of sending the request", seconds)
+                 : g_strdup_printf ("could not reach the mcu within %u s", seconds);
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  Request *request = user_data;
+
+  g_clear_pointer (&request->deadline, g_source_unref);
+  request->timed_out = TRUE;
+  g_cancellable_cancel (request->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+/* Starts the running phase's deadline afresh. */
+static void
+arm_deadline (Request *request)
+{
+  stop_deadline (request);
+  request->phase_s = bridge_whip_phase_timeout (request->expect == 201, request->written, request->whip->timeout_s,
+                                                request->whip->answer_timeout_s);
+  request->deadline = g_timeout_source_new (request->phase_s * 1000);
+  g_source_set_callback (request->deadline, on_deadline, request, NULL);
+  g_source_attach (request->deadline, g_main_context_get_thread_default ());
+}
+
+/* SoupMessage::wrote-body: the request is out (a fresh connection stands); the answer phase begins. */
+static void
+on_wrote_body (SoupMessage *msg, gpointer user_data)
+{
+  Request *request = user_data;
+
+  request->written = TRUE;
+  arm_deadline (request);
+}
+
+static void
+on_outer_cancelled (GCancellable *outer, gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
 }
 
 /* Completes @task with the body text, or an error naming the status and the server's detail. */
@@ -146,6 +234,12 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   gsize len = 0;
   const char *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
 
+  stop_deadline (request);
+  if (bytes == NULL && request->timed_out) {
+    g_autofree char *text = bridge_whip_timeout_text (request->written, request->phase_s);
+    g_task_return_new_error (task, BRIDGE_WHIP_ERROR, 0, "%s", text);
+    return;
+  }
   if (bytes == NULL) {
     g_task_return_new_error (task, BRIDGE_WHIP_ERROR, 0, "%s", error->message);
     return;
@@ -179,8 +273,16 @@ send_async (BridgeWhip *whip, SoupMessage *msg, guint expect, GCancellable *canc
   request->whip = whip;
   request->msg = msg;
   request->expect = expect;
+  request->cancel = g_cancellable_new ();
+  if (cancellable != NULL) {
+    request->outer = g_object_ref (cancellable);
+    request->outer_handler = g_cancellable_connect (cancellable, G_CALLBACK (on_outer_cancelled),
+                                                    g_object_ref (request->cancel), g_object_unref);
+  }
+  g_signal_connect (msg, "wrote-body", G_CALLBACK (on_wrote_body), request);
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
-  soup_session_send_and_read_async (whip->session, msg, G_PRIORITY_DEFAULT, cancellable, on_sent, task);
+  arm_deadline (request);
+  soup_session_send_and_read_async (whip->session, msg, G_PRIORITY_DEFAULT, request->cancel, on_sent, task);
 }
 
 void
@@ -231,10 +333,8 @@ static void
 on_deleted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   BridgeWhip *whip = user_data;
-  GBytes *bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
 
-  if (bytes != NULL)
-    g_bytes_unref (bytes);
+  g_free (g_task_propagate_pointer (G_TASK (result), NULL));
   whip->pending_deletes--;
 }
 
@@ -248,12 +348,12 @@ void
 bridge_whip_leave (BridgeWhip *whip)
 {
   g_autofree char *url = g_steal_pointer (&whip->session_url);
-  g_autoptr (SoupMessage) msg = url ? new_message (whip, "DELETE", url, NULL, NULL) : NULL;
+  SoupMessage *msg = url ? new_message (whip, "DELETE", url, NULL, NULL) : NULL;
 
   if (msg == NULL)
     return;
   whip->pending_deletes++;
-  soup_session_send_and_read_async (whip->session, msg, G_PRIORITY_DEFAULT, NULL, on_deleted, whip);
+  send_async (whip, msg, 200, NULL, on_deleted, whip);
 }
 
 gboolean
@@ -271,11 +371,11 @@ bridge_whip_set_hand (BridgeWhip *whip, gboolean raised)
   json_builder_end_object (builder);
   g_autoptr (JsonNode) root = json_builder_get_root (builder);
   g_autofree char *body = json_to_string (root, FALSE);
-  g_autoptr (SoupMessage) msg = new_message (whip, "POST", whip->hand_url, "application/json", body);
+  SoupMessage *msg = new_message (whip, "POST", whip->hand_url, "application/json", body);
   if (msg == NULL)
     return FALSE;
   whip->pending_deletes++;
-  soup_session_send_and_read_async (whip->session, msg, G_PRIORITY_DEFAULT, NULL, on_deleted, whip);
+  send_async (whip, msg, 200, NULL, on_deleted, whip);
   return TRUE;
 }
 

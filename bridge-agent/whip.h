@@ -26,9 +26,12 @@ GQuark bridge_whip_error_quark (void);
 
 typedef struct _BridgeWhip BridgeWhip;
 
-/* (transfer full). @token or @name may be NULL/empty; @timeout_s bounds every request. */
+/* (transfer full). @token or @name may be NULL/empty. Each request has two phases: until it is written
+ * (connecting included) it may take @timeout_s ("cannot reach the server"); then its answer may take
+ * @answer_timeout_s for a join (the mcu has our offer; its answer is on its way over a long, lossy
+ * round trip) and @timeout_s for the others. */
 BridgeWhip *bridge_whip_new (const char *server, const char *room, const char *token, const char *name,
-                             guint timeout_s);
+                             guint timeout_s, guint answer_timeout_s);
 void bridge_whip_free (BridgeWhip *whip);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BridgeWhip, bridge_whip_free)
 
@@ -56,6 +59,12 @@ guint bridge_whip_get_pending (BridgeWhip *whip);
 
 /* (transfer none) or NULL */
 const char *bridge_whip_get_session_url (BridgeWhip *whip);
+
+/* The limit (s) of a request's running phase: a join's answer once it is @written gets
+ * @answer_timeout_s, everything else @timeout_s. Pure. */
+guint bridge_whip_phase_timeout (gboolean join, gboolean written, guint timeout_s, guint answer_timeout_s);
+/* (transfer full) The error text of a phase that ran out after @seconds. */
+char *bridge_whip_timeout_text (gboolean written, guint seconds);
 
 /* Pure helpers. All (transfer full). */
 char *bridge_whip_join_url (const char *server, const char *room, const char *name);

@@ -179,14 +179,58 @@ test_connect_timeout (void)
   g_autoptr (BridgeReconnect) m = bridge_reconnect_new (&cfg);
 
   bridge_reconnect_handle (m, BRIDGE_EVENT_START, NULL, 0);
-  bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, S);
+  BridgeStep st = bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, S);
+  /* The timeout counts from the answer, not from the POST. */
+  g_assert_cmpint (st.wake_at, ==, 11 * S);
   /* Stalls before media ever flowed are the connect timeout's business. */
-  BridgeStep st = bridge_reconnect_handle (m, BRIDGE_EVENT_MEDIA_STALLED, "x", 2 * S);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_MEDIA_STALLED, "x", 2 * S);
   g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_NONE);
   st = bridge_reconnect_tick (m, 10 * S);
+  g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_NONE);
+  g_assert_cmpint (st.state, ==, BRIDGE_STATE_CONNECTING);
+  st = bridge_reconnect_tick (m, 11 * S);
   g_assert_cmpint (st.state, ==, BRIDGE_STATE_REJOINING);
   g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_TEARDOWN);
   g_assert_nonnull (g_strstr_len (bridge_reconnect_get_last_error (m), -1, "no media both ways within 10 s"));
+}
+
+/* A slow answer (a long round trip, a lost segment) leaves ICE and DTLS the whole connect-timeout; a
+ * join never answered is still bounded by it from the POST; a late JOINED outside an attempt changes
+ * nothing. */
+static void
+test_slow_answer (void)
+{
+  BridgeReconnectConfig c = cfg;
+  c.answer_timeout_us = 13 * S;
+  g_autoptr (BridgeReconnect) m = bridge_reconnect_new (&c);
+  BridgeStep st = bridge_reconnect_handle (m, BRIDGE_EVENT_START, NULL, 0);
+
+  /* Before the answer the backstop is the answer's limit and the connect-timeout together. */
+  g_assert_cmpint (st.wake_at, ==, 23 * S);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, 8 * S);
+  g_assert_cmpint (st.wake_at, ==, 18 * S);
+  st = bridge_reconnect_tick (m, 12 * S);
+  g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_NONE);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_MEDIA_FLOWING, NULL, 13 * S);
+  g_assert_cmpint (st.state, ==, BRIDGE_STATE_CONNECTED);
+  g_assert_cmpint (st.wake_at, ==, G_MAXINT64);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, 14 * S);
+  g_assert_cmpint (st.wake_at, ==, G_MAXINT64);
+  g_assert_false (st.state_changed);
+
+  /* No answer at all (the offer never made, say): the backstop ends the attempt. */
+  g_autoptr (BridgeReconnect) n = bridge_reconnect_new (&c);
+  bridge_reconnect_handle (n, BRIDGE_EVENT_START, NULL, 0);
+  st = bridge_reconnect_tick (n, 23 * S - 1);
+  g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_NONE);
+  st = bridge_reconnect_tick (n, 23 * S);
+  g_assert_cmpstr (bridge_reconnect_get_last_error (n), ==, "no answer to the join within 23 s");
+  g_assert_cmpint (st.state, ==, BRIDGE_STATE_REJOINING);
+  g_assert_cmpint (st.actions, ==, BRIDGE_ACTION_TEARDOWN);
+  /* Waiting out the backoff: a stale JOINED must not arm a deadline over the backoff's. */
+  gint64 backoff_end = st.wake_at;
+  st = bridge_reconnect_handle (n, BRIDGE_EVENT_JOINED, NULL, 23 * S + 1);
+  g_assert_cmpint (st.wake_at, ==, backoff_end);
 }
 
 static void
@@ -298,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agent/reconnect/restart-timeout-rejoins", test_restart_timeout_rejoins);
   g_test_add_func ("/agent/reconnect/rejoin-forever", test_rejoin_forever_with_backoff);
   g_test_add_func ("/agent/reconnect/connect-timeout", test_connect_timeout);
+  g_test_add_func ("/agent/reconnect/slow-answer", test_slow_answer);
   g_test_add_func ("/agent/reconnect/stale-events", test_stale_events_ignored);
   g_test_add_func ("/agent/reconnect/stop", test_stop);
   g_test_add_func ("/agent/reconnect/backoff-bounds", test_backoff_bounds);

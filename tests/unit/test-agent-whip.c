@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for the agent's WHIP client: URL building, Location resolution, the server's JSON errors,
- * trickle-ice-sdpfrag build/parse, goog-remb added to webrtcbin's offer, and join/patch/leave against a local mock WHIP server. */
+ * trickle-ice-sdpfrag build/parse, goog-remb added to webrtcbin's offer, and join/patch/leave against a local mock WHIP server,
+ * including the two-phase timeouts (a slow answer to a join is waited for; an answer that never comes is not). */
 #include "whip.h"
 
 #include <libsoup/soup.h>
@@ -174,7 +175,7 @@ test_against_mock (void)
   g_autofree char *base = base_url (server);
 
   /* Token: Bearer header, no ?name. */
-  g_autoptr (BridgeWhip) whip = bridge_whip_new (base, "hop", "s3cret", "ignored", 5);
+  g_autoptr (BridgeWhip) whip = bridge_whip_new (base, "hop", "s3cret", "ignored", 5, 5);
   Wait wait = { loop, NULL };
   bridge_whip_join_async (whip, "v=0 offer", NULL, on_done, &wait);
   g_main_loop_run (loop);
@@ -207,7 +208,7 @@ test_against_mock (void)
 
   /* Guest: ?name=, no Authorization; a refused join carries the server's detail. */
   mock.join_status = 403;
-  g_autoptr (BridgeWhip) guest = bridge_whip_new (base, "hop", "", "Xã A", 5);
+  g_autoptr (BridgeWhip) guest = bridge_whip_new (base, "hop", "", "Xã A", 5, 5);
   bridge_whip_join_async (guest, "v=0", NULL, on_done, &wait);
   g_main_loop_run (loop);
   g_autofree char *none = bridge_whip_join_finish (guest, wait.result, &error);
@@ -229,7 +230,7 @@ test_against_mock (void)
 
   /* Nobody listening: a network error (code 0), not a crash. */
   soup_server_disconnect (server);
-  g_autoptr (BridgeWhip) lost = bridge_whip_new (base, "hop", NULL, "x", 2);
+  g_autoptr (BridgeWhip) lost = bridge_whip_new (base, "hop", NULL, "x", 2, 2);
   bridge_whip_join_async (lost, "v=0", NULL, on_done, &wait);
   g_main_loop_run (loop);
   g_assert_null (bridge_whip_join_finish (lost, wait.result, &error));
@@ -241,6 +242,147 @@ test_against_mock (void)
   g_free (mock.last_query_name);
   g_free (mock.last_method);
   g_free (mock.last_path);
+}
+
+/* ---- timeouts: a server that holds its answer back ---- */
+
+typedef struct {
+  guint delay_ms;            /* 0 = never answer (until the test ends) */
+  GPtrArray *held;           /* SoupServerMessage* paused and still connected */
+} Slow;
+
+typedef struct {
+  Slow *slow;
+  SoupServerMessage *msg;
+} Held;
+
+static void
+answer_held (SoupServerMessage *msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location", "/whip/hop/sess-2");
+  soup_server_message_set_status (msg, g_str_equal (soup_server_message_get_method (msg), "POST") ? 201 : 200, NULL);
+  soup_server_message_set_response (msg, "application/sdp", SOUP_MEMORY_STATIC, "v=0\r\n", 5);
+  soup_server_message_unpause (msg);
+}
+
+static gboolean
+release (gpointer user_data)
+{
+  Held *held = user_data;
+
+  if (g_ptr_array_remove (held->slow->held, held->msg))   /* still connected: answer it */
+    answer_held (held->msg);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_client_gone (SoupServerMessage *msg, gpointer user_data)
+{
+  Slow *slow = user_data;
+
+  g_ptr_array_remove (slow->held, msg);
+}
+
+static void
+slow_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  Slow *slow = user_data;
+
+  soup_server_message_pause (msg);
+  g_ptr_array_add (slow->held, msg);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_client_gone), slow);
+  g_signal_connect (msg, "finished", G_CALLBACK (on_client_gone), slow);
+  if (slow->delay_ms > 0) {
+    Held *held = g_new0 (Held, 1);
+    held->slow = slow;
+    held->msg = msg;
+    g_timeout_add_full (G_PRIORITY_DEFAULT, slow->delay_ms, release, held, g_free);
+  }
+}
+
+/* Runs one request to its end; returns the seconds it took. */
+static double
+run_join (BridgeWhip *whip, GMainLoop *loop, char **answer, GError **error)
+{
+  Wait wait = { loop, NULL };
+  gint64 start = g_get_monotonic_time ();
+
+  bridge_whip_join_async (whip, "v=0 offer", NULL, on_done, &wait);
+  g_main_loop_run (loop);
+  *answer = bridge_whip_join_finish (whip, wait.result, error);
+  g_clear_object (&wait.result);
+  return (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+}
+
+static void
+test_phase_timeouts (void)
+{
+  /* Pure: only a join's answer gets the long limit. */
+  g_assert_cmpuint (bridge_whip_phase_timeout (TRUE, FALSE, 3, 10), ==, 3);
+  g_assert_cmpuint (bridge_whip_phase_timeout (TRUE, TRUE, 3, 10), ==, 10);
+  g_assert_cmpuint (bridge_whip_phase_timeout (FALSE, TRUE, 3, 10), ==, 3);
+  g_assert_cmpuint (bridge_whip_phase_timeout (FALSE, FALSE, 3, 10), ==, 3);
+  g_autofree char *unreachable = bridge_whip_timeout_text (FALSE, 3);
+  g_autofree char *silent = bridge_whip_timeout_text (TRUE, 10);
+  g_assert_cmpstr (unreachable, ==, "could not reach the mcu within 3 s");
+  g_assert_cmpstr (silent, ==, "no answer from the mcu within 10 s of sending the request");
+
+  Slow slow = { .delay_ms = 2000, .held = g_ptr_array_new () };
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  soup_server_add_handler (server, NULL, slow_handler, &slow, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_autofree char *base = base_url (server);
+
+  /* The answer takes 2 s, twice the 1 s http-timeout: a join waits for it (answer-timeout 5 s). */
+  g_autoptr (BridgeWhip) whip = bridge_whip_new (base, "hop", "t", NULL, 1, 5);
+  g_autofree char *answer = NULL;
+  double took = run_join (whip, loop, &answer, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (answer, ==, "v=0\r\n");
+  g_assert_cmpfloat (took, >=, 1.9);
+
+  /* Any other request's answer keeps the short limit: a PATCH held 2 s fails after 1 s. */
+  Wait wait = { loop, NULL };
+  gint64 start = g_get_monotonic_time ();
+  bridge_whip_patch_async (whip, "a=ice-ufrag:x\r\n", NULL, on_done, &wait);
+  g_main_loop_run (loop);
+  g_assert_null (bridge_whip_patch_finish (whip, wait.result, &error));
+  g_clear_object (&wait.result);
+  took = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  g_assert_error (error, BRIDGE_WHIP_ERROR, 0);
+  g_assert_cmpstr (error->message, ==, "no answer from the mcu within 1 s of sending the request");
+  g_assert_cmpfloat (took, <, 1.9);
+  g_clear_error (&error);
+
+  /* An answer that never comes ends the join after answer-timeout (2 s), not later, not sooner. */
+  slow.delay_ms = 0;
+  g_autoptr (BridgeWhip) silent_whip = bridge_whip_new (base, "hop", "t", NULL, 1, 2);
+  g_autofree char *none = NULL;
+  took = run_join (silent_whip, loop, &none, &error);
+  g_assert_null (none);
+  g_assert_error (error, BRIDGE_WHIP_ERROR, 0);
+  g_assert_cmpstr (error->message, ==, "no answer from the mcu within 2 s of sending the request");
+  g_assert_cmpfloat (took, >=, 1.9);
+  g_assert_cmpfloat (took, <, 3.5);
+  g_clear_error (&error);
+
+  /* The caller's cancellable still cancels a join at once. */
+  g_autoptr (GCancellable) cancel = g_cancellable_new ();
+  bridge_whip_join_async (silent_whip, "v=0", cancel, on_done, &wait);
+  g_cancellable_cancel (cancel);
+  g_main_loop_run (loop);
+  g_assert_null (bridge_whip_join_finish (silent_whip, wait.result, &error));
+  g_clear_object (&wait.result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* Let the held messages go before the server goes. */
+  while (slow.held->len > 0)
+    answer_held (g_ptr_array_steal_index (slow.held, 0));
+  soup_server_disconnect (server);
+  g_ptr_array_unref (slow.held);
 }
 
 /* A webrtcbin 1.22 offer, shortened: goog-remb is added to the VP8 payload of the video section
@@ -291,6 +433,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agent/whip/fragment-round-trip", test_fragment_round_trip);
   g_test_add_func ("/agent/whip/fragment-malformed", test_fragment_malformed);
   g_test_add_func ("/agent/whip/against-mock", test_against_mock);
+  g_test_add_func ("/agent/whip/phase-timeouts", test_phase_timeouts);
   g_test_add_func ("/agent/whip/add-goog-remb", test_add_goog_remb);
   return g_test_run ();
 }
