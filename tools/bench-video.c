@@ -10,12 +10,18 @@
  * Also compares composing each tier against composing 1280x720 and scaling it down.
  * Receivers are not simulated: every receiver of a tier gets the same payloads (only SRTP differs).
  *
- * Two modes per configuration: "sim" runs on a media clock in one thread (push, tick, tiers one after
- * the other) and measures CPU demand independent of other load on the machine; "real" runs the mixer's
- * threads against the wall clock and measures latency (which other processes on the cores do affect).
+ * Two modes per configuration: "sim" runs on a media clock in one thread (the sites' frames in 8 groups
+ * over the 40 ms, tick, tiers one after the other) and measures CPU demand independent of other load on
+ * the machine; "real" runs the mixer's threads against the wall clock and measures latency (which other
+ * processes on the cores do affect). In sim mode the latency is the media clock's wait for the tick plus
+ * the tick's own wall time (decode of what is left, compose, every tier's encode in turn).
+ * --decode picks when the mixer decodes a visible site's frame: "arrival" (the mixer's default: the
+ * media thread wakes the video thread, which decodes it at once; in sim mode after each group) or
+ * "tick" (all at the tick, decode_on_arrival off); a list runs each in turn, e.g. arrival,tick,arrival,tick
+ * for an A/B on a busy machine. --tiers 2 keeps 1280x720 + 640x360 only (the mcu's default outputs).
  *
  *   build-video/tools/bench-video [--seconds 30] [--sites 16,50,100] [--layouts 4x4,1+7] [--mode sim,real]
- *                                 [--cpu-used N] [--png FILE]
+ *                                 [--decode arrival|tick,...] [--tiers 1-3] [--cpu-used N] [--png FILE]
  */
 #include <cairo.h>
 #include <libyuv.h>
@@ -62,6 +68,8 @@ typedef struct {
   gint want_png;
   McuVp8Depay *png_depay;
   vpx_codec_ctx_t png_decoder;
+  gint64 *tick_cpu;      /* sim: the CPU time of each tick (the critical path when alone on a core) */
+  guint n_tick_cpu;
 } Bench;
 
 static void
@@ -167,10 +175,67 @@ write_png (Bench *b, const char *path)
   cairo_surface_destroy (surface);
 }
 
-static void
-run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites, guint seconds, gboolean simulated,
-     int cpu_used, const char *png)
+static gint64
+thread_cpu_us (void)
 {
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+typedef struct {
+  McuVideoLayoutKind layout;
+  guint n_sites, seconds, n_tiers;
+  gboolean simulated, on_arrival;
+  int cpu_used;
+} RunSetup;
+
+/* Sim mode: one 40 ms interval on the media clock ending at @now: the groups of sites send in turn (the
+ * last one at the tick), each decoded as it arrives when @on_arrival, then the tick. */
+static void
+sim_interval (Bench *b, gint64 now, gboolean on_arrival)
+{
+  const gint64 step = G_USEC_PER_SEC / FPS / MEDIA_SLOTS;
+
+  for (guint slot = 0; slot < MEDIA_SLOTS; slot++) {
+    gint64 at = now - (gint64) (MEDIA_SLOTS - 1 - slot) * step;
+    push_frames (b, at, slot, MEDIA_SLOTS);
+    if (on_arrival)
+      mcu_video_mixer_decode_arrived (b->mixer, at);
+  }
+  gint64 cpu = thread_cpu_us ();
+  mcu_video_mixer_tick (b->mixer, now);
+  b->tick_cpu[b->n_tick_cpu++] = thread_cpu_us () - cpu;
+}
+
+static int
+compare_gint64 (const void *a, const void *b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return (x > y) - (x < y);
+}
+
+/* Sim mode: the ticks' CPU time p50/p99 (decode of what is left, compose, the tiers' encodes in turn). */
+static void
+print_tick_cpu (Bench *b)
+{
+  guint n = b->n_tick_cpu;
+
+  if (n == 0)
+    return;
+  qsort (b->tick_cpu, n, sizeof (gint64), compare_gint64);
+  g_print ("    tick cpu p50/p99 %.1f/%.1f ms (one thread: what the tick adds to the latency on a quiet core)\n",
+           b->tick_cpu[n / 2] / 1000.0, b->tick_cpu[MIN (n - 1, n * 99 / 100)] / 1000.0);
+}
+
+static void
+run (const MediaGenVideoSequence *seqs, const RunSetup *setup, const char *png)
+{
+  McuVideoLayoutKind layout = setup->layout;
+  guint n_sites = setup->n_sites, seconds = setup->seconds;
+  gboolean simulated = setup->simulated;
+  int cpu_used = setup->cpu_used;
   Bench *b = g_new0 (Bench, 1);
   McuVideoMixerConfig config;
   McuVideoMixerCallbacks cb = { on_packet, on_request_keyframe, NULL, NULL };
@@ -181,7 +246,10 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
   config.layout = layout;
   if (cpu_used != 0)
     config.encoder.cpu_used = cpu_used;
+  config.n_tiers = CLAMP (setup->n_tiers, 1, config.n_tiers);
+  config.decode_on_arrival = setup->on_arrival;
   b->n_sites = n_sites;
+  b->tick_cpu = g_new0 (gint64, (gsize) seconds * FPS + 1);
   b->want_png = png != NULL;
   b->png_depay = mcu_vp8_depay_new (1 << 20);
   vpx_codec_dec_cfg_t dcfg = { .threads = 1 };
@@ -212,8 +280,7 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
        * CPU time used per media second is the demand, whatever else the machine is doing. */
       for (guint k = 0; k < FPS; k++) {
         now += G_USEC_PER_SEC / FPS;
-        push_frames (b, now, 0, 1);
-        mcu_video_mixer_tick (b->mixer, now);
+        sim_interval (b, now, setup->on_arrival);
       }
     } else {
       g_usleep (G_USEC_PER_SEC); /* the run's clock, not a stand-in for an event */
@@ -227,9 +294,11 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
   g_atomic_int_set (&b->stop, 1);
   if (media)
     g_thread_join (media);
-  g_print ("%s layout %-4s S=%3u  cpu %.2f s/s  decodes %.0f/s  decoders %u  ticks %" G_GUINT64_FORMAT
+  g_print ("%s layout %-4s S=%3u  decode at %-7s  cpu %.2f s/s  decodes %.0f/s (%.0f %% on arrival)  decoders %u  ticks %" G_GUINT64_FORMAT
            "  tick p50/p99 %.1f/%.1f ms  dropped %" G_GUINT64_FORMAT "  PLIs %" G_GUINT64_FORMAT "\n",
-           simulated ? "sim " : "real", mcu_video_layout_name (layout), n_sites, cpu / wall, (s1.decoded_frames - s0.decoded_frames) / wall,
+           simulated ? "sim " : "real", mcu_video_layout_name (layout), n_sites, setup->on_arrival ? "arrival" : "tick",
+           cpu / wall, (s1.decoded_frames - s0.decoded_frames) / wall,
+           100.0 * (s1.decoded_on_arrival - s0.decoded_on_arrival) / MAX (s1.decoded_frames - s0.decoded_frames, 1),
            s1.decoders_open, s1.ticks - s0.ticks, s1.tick_p50_us / 1000.0, s1.tick_p99_us / 1000.0,
            s1.queue_dropped, s1.keyframe_requests);
   for (guint t = 0; t < s1.n_tiers; t++) {
@@ -241,11 +310,11 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
              s1.tiers[t].keyframes, (s1.tiers[t].bytes - s0.tiers[t].bytes) * 8 / wall / 1000,
              s1.tiers[t].time_p50_us / 1000.0, s1.tiers[t].time_p99_us / 1000.0,
              s1.tiers[t].cpu_p50_us / 1000.0, s1.tiers[t].cpu_p99_us / 1000.0);
-    /* frame in to composite out; on the wall clock only (sim pushes at the tick's own time: no wait for it) */
-    if (!simulated)
-      g_print ("  latency p50/p99 %.1f/%.1f ms", s1.tiers[t].latency_p50_us / 1000.0, s1.tiers[t].latency_p99_us / 1000.0);
+    /* frame in to composite out (sim: on the media clock plus the tick's wall time, tiers in turn) */
+    g_print ("  latency p50/p99 %.1f/%.1f ms", s1.tiers[t].latency_p50_us / 1000.0, s1.tiers[t].latency_p99_us / 1000.0);
     g_print ("\n");
   }
+  print_tick_cpu (b);
   mcu_video_mixer_free (b->mixer);
   if (png)
     write_png (b, png);
@@ -253,17 +322,10 @@ run (const MediaGenVideoSequence *seqs, McuVideoLayoutKind layout, guint n_sites
     g_free (b->png_planes[p]);
   vpx_codec_destroy (&b->png_decoder);
   mcu_vp8_depay_free (b->png_depay);
+  g_free (b->tick_cpu);
   g_free (b);
 }
 
-static gint64
-thread_cpu_us (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
 
 /* CPU time of decoding one pre-encoded 640x360 frame (the sequence, packets reassembled). */
 static void
@@ -352,11 +414,15 @@ main (int argc, char **argv)
   g_autofree char *layouts = g_strdup ("4x4,1+7");
   g_autofree char *png = NULL;
   g_autofree char *mode = g_strdup ("sim,real");
+  g_autofree char *decode = g_strdup ("arrival");
+  gint tiers = 3;
   GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "seconds per run (30)", "N" },
     { "sites", 0, 0, G_OPTION_ARG_STRING, &sites, "site counts (16,50,100)", "LIST" },
     { "layouts", 0, 0, G_OPTION_ARG_STRING, &layouts, "layouts (4x4,1+7)", "LIST" },
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "sim (media clock, CPU demand), real (threads, wall clock) or both", "LIST" },
+    { "decode", 0, 0, G_OPTION_ARG_STRING, &decode, "when visible sites are decoded: arrival, tick, or a list run in turn (arrival)", "LIST" },
+    { "tiers", 0, 0, G_OPTION_ARG_INT, &tiers, "sized tiers: 3 (1280x720, 640x360, 320x180), 2 or 1 (3)", "N" },
     { "cpu-used", 0, 0, G_OPTION_ARG_INT, &cpu_used, "the encoder's speed, -16 (fastest) to -1 (default: the mcu's)", "N" },
     { "png", 0, 0, G_OPTION_ARG_FILENAME, &png, "write the last tier-0 composite of the last run", "FILE" },
     G_OPTION_ENTRY_NULL,
@@ -376,6 +442,17 @@ main (int argc, char **argv)
       return 1;
     }
   }
+  g_auto (GStrv) decode_list = g_strsplit (decode, ",", -1);
+  for (guint d = 0; decode_list[d]; d++) {
+    if (strcmp (decode_list[d], "arrival") != 0 && strcmp (decode_list[d], "tick") != 0) {
+      g_printerr ("bench-video: --decode takes arrival or tick, not '%s'\n", decode_list[d]);
+      return 2;
+    }
+  }
+  if (tiers < 1 || tiers > 3) {
+    g_printerr ("bench-video: --tiers must be 1 to 3\n");
+    return 2;
+  }
   measure_decode (&seqs[0]);
   compare_compose ();
   g_auto (GStrv) layout_list = g_strsplit (layouts, ",", -1);
@@ -393,10 +470,16 @@ main (int argc, char **argv)
         return 2;
       }
       gboolean last = !layout_list[l + 1] && !site_list[s + 1];
-      if (strstr (mode, "sim"))
-        run (seqs, kind, (guint) n, (guint) seconds, TRUE, cpu_used, NULL);
-      if (strstr (mode, "real"))
-        run (seqs, kind, (guint) n, (guint) seconds, FALSE, cpu_used, last ? png : NULL);
+      RunSetup setup = { kind, (guint) n, (guint) seconds, (guint) tiers, TRUE, TRUE, cpu_used };
+      for (guint d = 0; decode_list[d]; d++) {
+        setup.on_arrival = strcmp (decode_list[d], "arrival") == 0;
+        setup.simulated = TRUE;
+        if (strstr (mode, "sim"))
+          run (seqs, &setup, NULL);
+        setup.simulated = FALSE;
+        if (strstr (mode, "real"))
+          run (seqs, &setup, last && !decode_list[d + 1] ? png : NULL);
+      }
     }
   }
   for (guint v = 0; v < VARIANTS; v++)

@@ -175,6 +175,7 @@ mcu_video_mixer_config_init (McuVideoMixerConfig *c)
   c->sender_max_bps = 1500000;
   c->sender_hidden_bps = 100000;
   c->compose_from_top = TRUE;
+  c->decode_on_arrival = TRUE;
   c->no_video_text = "không có hình";
 }
 
@@ -237,8 +238,10 @@ mcu_video_mixer_add_site (McuVideoMixer *mixer, guint site_id, const char *label
   site->label_version = 1;
   mcu_video_stream_init (&site->camera, mixer->config.max_frame_bytes, mixer->config.queue_frames);
   mcu_video_stream_init (&site->content, mixer->config.max_frame_bytes, mixer->config.queue_frames);
-  mcu_video_stream_set_notify (&site->camera, on_frame_queued, mixer);
-  mcu_video_stream_set_notify (&site->content, on_frame_queued, mixer);
+  if (mixer->config.decode_on_arrival) {
+    mcu_video_stream_set_notify (&site->camera, on_frame_queued, mixer);
+    mcu_video_stream_set_notify (&site->content, on_frame_queued, mixer);
+  }
   g_mutex_lock (&mixer->lock);
   g_ptr_array_add (mixer->sites, site);
   g_mutex_unlock (&mixer->lock);

@@ -56,6 +56,8 @@ typedef struct {
   guint sender_max_bps;             /* cap of the advice for the largest tile */
   guint sender_hidden_bps;          /* advice for sites not in view */
   gboolean compose_from_top;        /* compose the top tier, scale it down for the others (cheaper) */
+  gboolean decode_on_arrival;       /* threads: decode a visible site's frame when it arrives, not at the
+                                     * tick (the tick then only composes and encodes); FALSE: at the tick */
   const char *no_video_text;        /* the mark under a silent site's name (borrowed, copied at new) */
 } McuVideoMixerConfig;
 

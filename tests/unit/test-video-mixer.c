@@ -919,10 +919,11 @@ test_decode_on_arrival (void)
 }
 
 /* The real threads: a frame of a site in view is decoded when it arrives, long before the next tick
- * (1 fps tiers: a tick a second), and shown by that tick. */
+ * (1 fps tiers: a tick a second), and shown by that tick; with decode_on_arrival off, at the tick. */
 static void
-test_decode_on_arrival_threaded (void)
+test_decode_on_arrival_threaded (gconstpointer data)
 {
+  gboolean on_arrival = GPOINTER_TO_INT (data);
   Fixture fx;
   McuVideoMixerConfig config;
   McuVideoMixerStats stats;
@@ -930,6 +931,7 @@ test_decode_on_arrival_threaded (void)
 
   config_for_tests (&config);
   config.tiers[0].fps = config.tiers[1].fps = 1;
+  config.decode_on_arrival = on_arrival;
   fixture_setup (&fx, &config);
   add_site (&fx, 11, RED);
   g_assert_true (mcu_video_mixer_start (fx.mixer, &error));
@@ -946,10 +948,14 @@ test_decode_on_arrival_threaded (void)
       g_usleep (1000);   /* polls the counter the decode bumps: no event to wait on from outside */
       mcu_video_mixer_get_stats (fx.mixer, &stats);
     }
-  } while (stats.decoded_on_arrival == 0 && g_get_monotonic_time () < deadline);
+  } while ((on_arrival ? stats.decoded_on_arrival : stats.decoded_frames) == 0 && g_get_monotonic_time () < deadline);
   g_test_message ("decoded %" G_GUINT64_FORMAT ", on arrival %" G_GUINT64_FORMAT ", ticks %" G_GUINT64_FORMAT,
                   stats.decoded_frames, stats.decoded_on_arrival, stats.ticks);
-  g_assert_cmpuint (stats.decoded_on_arrival, >=, 1);
+  g_assert_cmpuint (stats.decoded_frames, >=, 1);
+  if (on_arrival)
+    g_assert_cmpuint (stats.decoded_on_arrival, >=, 1);
+  else
+    g_assert_cmpuint (stats.decoded_on_arrival, ==, 0);
   g_mutex_lock (&fx.lock);
   while (!tile_is (&fx, MCU_VIDEO_LAYOUT_1X1, 0, RED) && g_cond_wait_until (&fx.cond, &fx.lock, deadline))
     ;
@@ -977,6 +983,9 @@ main (int argc, char **argv)
   g_test_add_func ("/video/mixer/latency/threaded", test_latency_threaded);
   g_test_add_func ("/video/mixer/latency/from-repair", test_latency_from_repair);
   g_test_add_func ("/video/mixer/decode-on-arrival/manual", test_decode_on_arrival);
-  g_test_add_func ("/video/mixer/decode-on-arrival/threaded", test_decode_on_arrival_threaded);
+  g_test_add_data_func ("/video/mixer/decode-on-arrival/threaded", GINT_TO_POINTER (TRUE),
+                        test_decode_on_arrival_threaded);
+  g_test_add_data_func ("/video/mixer/decode-on-arrival/threaded-off", GINT_TO_POINTER (FALSE),
+                        test_decode_on_arrival_threaded);
   return g_test_run ();
 }
