@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The video mixer. Between ticks the ticking thread sleeps until the media thread queues a frame of a
- * stream in view (on_frame_queued: an atomic flag, and a signal under a small lock of its own only
- * when the flag was clear) and decodes it at once, so a picture is ready before the tick that shows
- * it: the decode of every visible site no longer sits between the tick and the composite leaving.
+ * stream in view (on_frame_queued: an atomic flag, and an eventfd write only when the flag was clear:
+ * the media thread never waits on a lock the low-priority video thread might hold while preempted)
+ * and decodes it at once, so a picture is ready before the tick that shows it: the decode of every
+ * visible site no longer sits between the tick and the composite leaving.
  * Each tick (at the fastest tier's frame rate) the ticking thread:
  *   1. takes a snapshot of the control state (sites, layout, talker, pins) under the control lock,
  *   2. seats the layout (presenter's content, main talker with hold time, pins, rotation),
@@ -17,18 +18,21 @@
  * Composing per tier, rather than composing 1280x720 and scaling down, keeps every tile an exact-ratio
  * scale of its source (see tools/bench-video for both costs) and lets tiers run in parallel.
  * Threads: see video-mixer.h. Lock order: mixer->lock, then a worker's lock or a stream's queue lock
- * (the latter only to read its drop counter for stats); the media thread only ever takes a queue lock,
- * then (after releasing it) the arrival lock, which nests in nothing.
+ * (the latter only to read its drop counter for stats); the media thread only ever takes a queue lock.
  */
+#define _GNU_SOURCE /* ppoll */
 #define G_LOG_DOMAIN "mcu-video"
 
 #include "video-mixer.h"
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <poll.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -122,10 +126,10 @@ struct _McuVideoMixer {
   GThread *thread;
 
   /* frame arrivals: media threads → ticking thread (see on_frame_queued) */
-  GMutex arrival_lock;
-  GCond arrival_cond;
+  int arrival_fd;       /* eventfd, -1: none (then frames are decoded at the tick; stop waits a tick) */
   atomic_int arrivals;  /* a frame was queued since the ticking thread last looked */
   atomic_int running;
+  atomic_ullong live_decoded, live_on_arrival; /* the ticking thread's counters, read without a lock */
 
   /* ticking thread */
   GPtrArray *tick_sites; /* borrowed snapshot */
@@ -207,17 +211,17 @@ find_site_locked (McuVideoMixer *mixer, guint site_id)
 }
 
 /* Media thread, per frame of a stream in view: wakes the ticking thread. Only the first frame since the
- * ticking thread last looked takes the lock (to signal), the others only set the flag again. */
+ * ticking thread last looked writes the eventfd (one syscall, never blocks), the others set the flag. */
 static void
 on_frame_queued (gpointer data)
 {
   McuVideoMixer *mixer = data;
 
-  if (atomic_exchange_explicit (&mixer->arrivals, 1, memory_order_acq_rel) != 0)
+  const uint64_t one = 1;
+
+  if (atomic_exchange_explicit (&mixer->arrivals, 1, memory_order_acq_rel) != 0 || mixer->arrival_fd < 0)
     return;
-  g_mutex_lock (&mixer->arrival_lock);
-  g_cond_signal (&mixer->arrival_cond);
-  g_mutex_unlock (&mixer->arrival_lock);
+  (void) !write (mixer->arrival_fd, &one, sizeof one); /* only fails when 2^64 - 1 wake-ups are pending */
 }
 
 McuVideoSite *
@@ -238,7 +242,7 @@ mcu_video_mixer_add_site (McuVideoMixer *mixer, guint site_id, const char *label
   site->label_version = 1;
   mcu_video_stream_init (&site->camera, mixer->config.max_frame_bytes, mixer->config.queue_frames);
   mcu_video_stream_init (&site->content, mixer->config.max_frame_bytes, mixer->config.queue_frames);
-  if (mixer->config.decode_on_arrival) {
+  if (mixer->config.decode_on_arrival && mixer->arrival_fd >= 0) {
     mcu_video_stream_set_notify (&site->camera, on_frame_queued, mixer);
     mcu_video_stream_set_notify (&site->content, on_frame_queued, mixer);
   }
@@ -466,6 +470,9 @@ mcu_video_mixer_get_stats (McuVideoMixer *mixer, McuVideoMixerStats *stats)
 
   g_mutex_lock (&mixer->lock);
   *stats = mixer->stats;
+  /* live: decodes between ticks show before the next tick publishes the rest */
+  stats->decoded_frames = atomic_load_explicit (&mixer->live_decoded, memory_order_relaxed);
+  stats->decoded_on_arrival = atomic_load_explicit (&mixer->live_on_arrival, memory_order_relaxed);
   percentiles (mixer->tick_samples, mixer->n_tick_samples, &stats->tick_p50_us, &stats->tick_p99_us);
   for (guint t = 0; t < mixer->n_tiers; t++) {
     TierWorker *w = &mixer->workers[t];
@@ -629,6 +636,7 @@ decode_stream (McuVideoMixer *mixer, McuVideoSite *site, McuVideoStream *stream,
     return 0;
   guint n = mcu_video_stream_decode (stream, &mixer->picture_serial);
   mixer->decoded += n;
+  atomic_store_explicit (&mixer->live_decoded, mixer->decoded, memory_order_relaxed);
   request_keyframe (mixer, site, stream, content, now_us);
   return n;
 }
@@ -663,11 +671,7 @@ decode_arrived (McuVideoMixer *mixer, gint64 now_us)
   if (n == 0)
     return 0;
   mixer->decoded_on_arrival += n;
-  g_mutex_lock (&mixer->lock);  /* the counters are live; the rest of the stats follow at the tick */
-  mixer->stats.decoded_frames = mixer->decoded;
-  mixer->stats.decoded_on_arrival = mixer->decoded_on_arrival;
-  mixer->stats.keyframe_requests = mixer->keyframe_requests;
-  g_mutex_unlock (&mixer->lock);
+  atomic_store_explicit (&mixer->live_on_arrival, mixer->decoded_on_arrival, memory_order_relaxed);
   return n;
 }
 
@@ -1034,21 +1038,34 @@ mcu_video_mixer_tick (McuVideoMixer *mixer, gint64 now_us)
 
 /* ---- life cycle ------------------------------------------------------------------------------------ */
 
-/* Ticking thread: sleeps until a frame arrives (TRUE) or @deadline, the next tick, passes (FALSE). */
+/* Ticking thread: sleeps until a frame arrives (TRUE) or @deadline, the next tick, passes (FALSE).
+ * Frames that keep coming do not hold the tick back: it decodes what is left itself. */
 static gboolean
 wait_for_arrivals (McuVideoMixer *mixer, gint64 deadline)
 {
-  gboolean arrived;
+  struct pollfd fd = { .fd = mixer->arrival_fd, .events = POLLIN };
+  uint64_t count;
 
-  if (g_get_monotonic_time () >= deadline)
-    return FALSE;  /* frames that keep coming do not hold the tick back: it decodes them too */
-  g_mutex_lock (&mixer->arrival_lock);
-  while (atomic_load (&mixer->running) && !atomic_load (&mixer->arrivals) &&
-         g_cond_wait_until (&mixer->arrival_cond, &mixer->arrival_lock, deadline))
-    ;
-  arrived = atomic_load (&mixer->running) && atomic_load (&mixer->arrivals);
-  g_mutex_unlock (&mixer->arrival_lock);
-  return arrived;
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    if (!atomic_load (&mixer->running) || left <= 0)
+      return FALSE;
+    if (atomic_load_explicit (&mixer->arrivals, memory_order_acquire))
+      return TRUE;
+    struct timespec timeout = { left / G_USEC_PER_SEC, (left % G_USEC_PER_SEC) * 1000 };
+    if (ppoll (fd.fd >= 0 ? &fd : NULL, fd.fd >= 0 ? 1 : 0, &timeout, NULL) > 0)
+      (void) !read (fd.fd, &count, sizeof count);  /* resets it; the flag says whether frames came */
+  }
+}
+
+/* Control thread (stop_threads): the ticking thread's wait ends at once. */
+static void
+wake_ticking_thread (McuVideoMixer *mixer)
+{
+  const uint64_t one = 1;
+
+  if (mixer->arrival_fd >= 0)
+    (void) !write (mixer->arrival_fd, &one, sizeof one);
 }
 
 static gpointer
@@ -1126,10 +1143,12 @@ mcu_video_mixer_new (const McuVideoMixerConfig *config, const McuVideoMixerCallb
     mixer->callbacks = *callbacks;
   mixer->user_data = user_data;
   g_mutex_init (&mixer->lock);
-  g_mutex_init (&mixer->arrival_lock);
-  g_cond_init (&mixer->arrival_cond);
+  /* without it (out of descriptors), frames are decoded at the tick: later, but shown all the same */
+  mixer->arrival_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
   atomic_init (&mixer->arrivals, 0);
   atomic_init (&mixer->running, 0);
+  atomic_init (&mixer->live_decoded, 0);
+  atomic_init (&mixer->live_on_arrival, 0);
   mixer->sites = g_ptr_array_new_with_free_func ((GDestroyNotify) site_free);
   mixer->removed = g_ptr_array_new_with_free_func ((GDestroyNotify) site_free);
   mixer->tick_sites = g_ptr_array_new ();
@@ -1176,9 +1195,7 @@ static void
 stop_threads (McuVideoMixer *mixer)
 {
   atomic_store (&mixer->running, 0);
-  g_mutex_lock (&mixer->arrival_lock);  /* the ticking thread checks the flag under it: no lost wake-up */
-  g_cond_broadcast (&mixer->arrival_cond);
-  g_mutex_unlock (&mixer->arrival_lock);
+  wake_ticking_thread (mixer);  /* the flag is checked before each wait: no lost wake-up */
   g_clear_pointer (&mixer->thread, g_thread_join);
   for (guint t = 0; t < mixer->n_tiers; t++) {
     TierWorker *w = &mixer->workers[t];
@@ -1209,8 +1226,8 @@ mcu_video_mixer_free (McuVideoMixer *mixer)
   g_ptr_array_unref (mixer->sites);
   g_ptr_array_unref (mixer->removed);
   g_mutex_clear (&mixer->lock);
-  g_mutex_clear (&mixer->arrival_lock);
-  g_cond_clear (&mixer->arrival_cond);
+  if (mixer->arrival_fd >= 0)
+    close (mixer->arrival_fd);
   g_free (mixer->no_video_text);
   g_free (mixer->still_text);
   g_free (mixer);
