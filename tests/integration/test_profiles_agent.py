@@ -52,8 +52,10 @@ WARMUP_S = 8
 SECONDS = {"good": 24, "adsl": 24, "rural-3g": 32, "bad": 32, "flappy": 36}
 POLL_S = 0.5
 # Agent start → media flowing both ways, at most (s). Measured 2026-11-25 on the shared 2-core machine
-# (the agent alone, 20 joins): bad 6.6-14.6 s (median 9.4), good 2.2-3.3 s; the offer alone took 0.4-4.4 s
-# of it there (the pipeline's start on a busy CPU).
+# (the agent alone, a loop of joins): bad 5.9-14.6 s (median 8.5) in 40 joins, none needing a second
+# attempt (before the two-phase WHIP timeout and the 4 ICE transmissions: 5 of 23 joins did, 12-23 s);
+# good 2.2-3.3 s. The offer alone took 0.2-4.4 s of it (the pipeline's start on a busy CPU), the POST
+# 1.4-6.6 s, answer → media 2.5-7.7 s. In 6 full runs: rural-3g 3.9-6.1 s, bad 7.3-10.3 s, flappy 1.5-3.6 s.
 JOIN_MAX_S = {"good": 6, "adsl": 6, "rural-3g": 12, "bad": 20, "flappy": 6}
 JOIN_DEADLINE_S = 60   # give up waiting (the run fails): the join is broken, not slow
 FREEZE_MIN_MS = 200   # the agent's rule (bridge-agent/media.c): a gap above this may be a freeze
