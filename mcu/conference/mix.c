@@ -29,7 +29,8 @@
 #define VIDEO_RING_SLOTS 1024
 #define REQUEST_RING_SLOTS 256
 #define AUDIO_TICK_US (20 * G_TIME_SPAN_MILLISECOND)
-#define TICK_ADVANCE_MIN_US 2000              /* move the audio clock for at least this much, */
+#define TICK_ADVANCE_GUARD_US 4000            /* slack left to each heard talker when the audio clock moves */
+#define TICK_ADVANCE_MIN_US 2000              /* move it for at least this much, */
 #define TICK_ADVANCE_MAX_US 18000             /* at most this much (less than a tick) */
 #define TICK_ADVANCE_GAP_US G_USEC_PER_SEC    /* and at most once a second */
 #define TIER_CHECK_US G_USEC_PER_SEC
@@ -292,16 +293,18 @@ on_talking (guint site_id, gboolean talking, gpointer user_data)
 }
 
 /* The heard talkers' audio is often due a little before the tick (the phase between their packets and
- * our clock is anything in 0-20 ms): move the clock earlier by what they all can spare, so that their
- * audio waits only what their jitter needs. Listeners see one shorter interval between two packets. */
+ * our clock is anything in 0-20 ms): move the clock earlier by what they all can spare, less a guard, so
+ * that their audio waits about what their jitter needs. The guard keeps a talker from falling under its
+ * target when its fastest transit creeps up a little (that would stall it: a concealed frame). Listeners
+ * see one shorter interval between two packets. */
 static void
 advance_tick (McuMix *mix, gint64 now)
 {
-  gint64 slack = mcu_audio_mixer_get_tick_slack_us (mix->audio);
+  gint64 move = mcu_audio_mixer_get_tick_slack_us (mix->audio) - TICK_ADVANCE_GUARD_US;
 
-  if (slack < TICK_ADVANCE_MIN_US || now - mix->tick_advanced_us < TICK_ADVANCE_GAP_US)
+  if (move < TICK_ADVANCE_MIN_US || now - mix->tick_advanced_us < TICK_ADVANCE_GAP_US)
     return;
-  mix->next_tick_us -= MIN (slack, TICK_ADVANCE_MAX_US);
+  mix->next_tick_us -= MIN (move, TICK_ADVANCE_MAX_US);
   mix->tick_advanced_us = now;
 }
 
