@@ -10,9 +10,10 @@
  * grows at once when packets come late and shrinks slowly once they stop. The delay actually played
  * is compared to the target every tick: short of it, the tick is concealed without consuming (the
  * delay grows by a frame); more than a frame (20 ms) over, one packet is skipped, preferably while the
- * site is not heard, at most one per 200 ms. The delay played always sits in [target, target + 20 ms)
- * once settled: the tick quantizes it, and a skip never takes it under the target (no stall follows). Audio buffered beyond the
- * cap is dropped.
+ * site is not heard or pauses between words, at most one per 200 ms. The delay played always sits in
+ * [target, target + 20 ms) once settled: the tick quantizes it, and a skip never takes it under the
+ * target (no stall follows). What is over the target after a tick is its slack: the room may move its
+ * clock earlier by the heard talkers' least slack (mix.c). Audio buffered beyond the cap is dropped.
  *
  * A missing frame whose successor is already here is rebuilt from the successor's in-band FEC when it
  * has some, else concealed (PLC); a missing frame with nothing behind it is concealed and, after 200 ms
