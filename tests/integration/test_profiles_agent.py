@@ -67,7 +67,15 @@ FREEZE_MIN_MS = 200   # the agent's rule (bridge-agent/media.c): a gap above thi
 # webrtcbin drops once transport-wide feedback is on (bridge-agent/rtcp-reports.c). Measured 2026-11-25 on
 # the shared 2-core machine, rural-3g: 0.0, 0.0, 0.7, 0.0, 0.0, 0.0 s a minute frozen (before: 0.0, 0.0, 1.9 and
 # earlier 5.7-60 s in bad runs).
-KNOWN_MISSES = {}
+# Back on the list (2026-11-25, fourth session): on a quiet machine, more rural-3g runs gave, in s a
+# minute frozen: this session's build 1.4, 0.0, 3.0, 0.0, 0.0 (and a pass in the full test run); the
+# third session's build 0.0, 1.3; with the shipped start tier (start-tier = 1) 0.0, 1.1, 0.0. About one
+# run in three misses. The misses start in the first seconds of the call (a 640x360 composite before any feedback into
+# the 600 kbit/s downlink: RTT 4-7 s, then the ladder's tier moves and their key frames).
+KNOWN_MISSES = {
+    "rural-3g/frozen": "the agent's video freezes 1.1-3.0 s a minute in about one run in three "
+                       "(start-up congestion of its 600 kbit/s downlink, then tier moves)",
+}
 
 
 def agent_sample(agent, t0):
