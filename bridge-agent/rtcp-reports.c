@@ -191,8 +191,7 @@ own_sender_info (Reports *r, GObject *session, SenderInfo *info, guint max)
   gint64 mono_us = g_get_monotonic_time ();
   GValueArray *sources = NULL;
   guint found = 0;
-  guint64 now_us = (guint64) g_get_real_time () + G_GUINT64_CONSTANT (2208988800) * G_USEC_PER_SEC;
-  guint64 now_ntp = ((now_us / G_USEC_PER_SEC) << 32) | (((now_us % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC);
+  guint64 now_ntp = gst_rtcp_unix_to_ntp ((guint64) g_get_real_time () * 1000);
 
   g_object_get (session, "sources", &sources, NULL);
   for (guint i = 0; sources != NULL && i < sources->n_values && found < max; i++) {

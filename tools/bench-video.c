@@ -326,7 +326,6 @@ run (const MediaGenVideoSequence *seqs, const RunSetup *setup, const char *png)
   g_free (b);
 }
 
-
 /* CPU time of decoding one pre-encoded 640x360 frame (the sequence, packets reassembled). */
 static void
 measure_decode (const MediaGenVideoSequence *seq)

@@ -210,18 +210,26 @@ find_site_locked (McuVideoMixer *mixer, guint site_id)
   return NULL;
 }
 
+/* Any thread: ends the ticking thread's wait (one syscall, never blocks; it only fails when 2^64 - 1
+ * wake-ups are pending). */
+static void
+wake_ticking_thread (McuVideoMixer *mixer)
+{
+  const uint64_t one = 1;
+
+  if (mixer->arrival_fd >= 0)
+    (void) !write (mixer->arrival_fd, &one, sizeof one);
+}
+
 /* Media thread, per frame of a stream in view: wakes the ticking thread. Only the first frame since the
- * ticking thread last looked writes the eventfd (one syscall, never blocks), the others set the flag. */
+ * ticking thread last looked writes the eventfd, the others set the flag. */
 static void
 on_frame_queued (gpointer data)
 {
   McuVideoMixer *mixer = data;
 
-  const uint64_t one = 1;
-
-  if (atomic_exchange_explicit (&mixer->arrivals, 1, memory_order_acq_rel) != 0 || mixer->arrival_fd < 0)
-    return;
-  (void) !write (mixer->arrival_fd, &one, sizeof one); /* only fails when 2^64 - 1 wake-ups are pending */
+  if (atomic_exchange_explicit (&mixer->arrivals, 1, memory_order_acq_rel) == 0)
+    wake_ticking_thread (mixer);
 }
 
 McuVideoSite *
@@ -1056,16 +1064,6 @@ wait_for_arrivals (McuVideoMixer *mixer, gint64 deadline)
     if (ppoll (fd.fd >= 0 ? &fd : NULL, fd.fd >= 0 ? 1 : 0, &timeout, NULL) > 0)
       (void) !read (fd.fd, &count, sizeof count);  /* resets it; the flag says whether frames came */
   }
-}
-
-/* Control thread (stop_threads): the ticking thread's wait ends at once. */
-static void
-wake_ticking_thread (McuVideoMixer *mixer)
-{
-  const uint64_t one = 1;
-
-  if (mixer->arrival_fd >= 0)
-    (void) !write (mixer->arrival_fd, &one, sizeof one);
 }
 
 static gpointer

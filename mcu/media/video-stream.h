@@ -96,8 +96,9 @@ void mcu_video_stream_set_rtt_ms (McuVideoStream *stream, double rtt_ms);
 void mcu_video_stream_reorder_stats (McuVideoStream *stream, McuVideoStreamReorderStats *stats);
 /* Video thread: opens or closes the decoder and tells the media thread whether to queue frames. */
 void mcu_video_stream_set_visible (McuVideoStream *stream, gboolean visible);
-/* Video thread (between ticks as frames arrive, and at the tick): decodes every queued frame. A new picture is numbered ++*@serial (one counter for all
- * the mixer's streams, so a tier can tell the pictures it has not shown yet). Returns the number decoded. */
+/* Video thread (between ticks as frames arrive, and at the tick): decodes every queued frame. A new
+ * picture is numbered ++*@serial (one counter for all the mixer's streams, so a tier can tell the
+ * pictures it has not shown yet). Returns the number decoded. */
 guint mcu_video_stream_decode (McuVideoStream *stream, guint64 *serial);
 /* Video thread: TRUE when a key frame should be requested now (and records the request). */
 gboolean mcu_video_stream_want_keyframe (McuVideoStream *stream, gint64 now_us, gint64 interval_us);

@@ -42,6 +42,7 @@
 #define DEFAULT_DTLS_TIMEOUT_MS 10000
 #define BUFFER_SIZE (MCU_PEER_MAX_PACKET + MCU_SRTP_TRAILER_SPACE)
 #define MAX_ARRIVAL_AGE_US (500 * 1000)
+#define ICE_MAX_RETRANSMISSIONS 4u   /* copies of each connectivity check (libnice: 3), see configure_agent */
 
 struct _McuPeer {
   GMainContext *context;
@@ -617,7 +618,7 @@ configure_agent (McuPeer *peer, GError **error)
    * late to be answered and ICE failed in about one join in ten. Four transmissions (0, 0.5, 1.5,
    * 3.5 s; the pair fails at 5.5 s) give each check four chances. Only this property reaches the
    * checks (their first timeout is libnice's own 500 ms). */
-  g_object_set (peer->agent, "stun-max-retransmissions", 4u, NULL);
+  g_object_set (peer->agent, "stun-max-retransmissions", ICE_MAX_RETRANSMISSIONS, NULL);
   if (!check_server_address ("STUN server", config->stun_server, error) ||
       !check_server_address ("TURN server", config->turn_server, error) ||
       !check_server_address ("public address", config->public_address, error))

@@ -162,16 +162,27 @@ base_url (SoupServer *server)
   return url;
 }
 
+/* (transfer full) A server on a free local port, @handler answering every path. */
+static SoupServer *
+start_server (SoupServerCallback handler, gpointer data)
+{
+  SoupServer *server = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+
+  soup_server_add_handler (server, NULL, handler, data, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  return server;
+}
+
 static void
 test_against_mock (void)
 {
   Mock mock = { .join_status = 201 };
-  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (SoupServer) server = start_server (mock_handler, &mock);
   g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
 
-  soup_server_add_handler (server, NULL, mock_handler, &mock, NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
   g_autofree char *base = base_url (server);
 
   /* Token: Bearer header, no ?name. */
@@ -328,11 +339,9 @@ test_phase_timeouts (void)
   g_assert_cmpstr (silent, ==, "no answer from the mcu within 10 s of sending the request");
 
   Slow slow = { .delay_ms = 2000, .held = g_ptr_array_new () };
-  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (SoupServer) server = start_server (slow_handler, &slow);
   g_autoptr (GError) error = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  soup_server_add_handler (server, NULL, slow_handler, &slow, NULL);
-  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
   g_autofree char *base = base_url (server);
 
   /* The answer takes 2 s, twice the 1 s http-timeout: a join waits for it (answer-timeout 5 s). */
