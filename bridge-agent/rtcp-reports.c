@@ -28,6 +28,7 @@ typedef struct {
   guint32 ssrc;                /* 0: empty */
   guint32 rtp_ts;              /* the RTP timestamp of its last packet into webrtcbin ... */
   gint64 at_us;                /* ... and when (monotonic) */
+  gint clock_rate;             /* from the pad's caps; 0 unknown */
 } Clock;
 
 typedef struct {
@@ -165,16 +166,21 @@ typedef struct {
   guint32 packets, octets;
 } SenderInfo;
 
-/* Our stream's RTP timestamp now, from its last packet's; FALSE when none of its packets was seen. */
+/* Our stream's RTP timestamp now, from its last packet's; FALSE when none of its packets was seen or
+ * its clock rate is unknown. @clock: rtpsession's figure, <= 0 when it has none (then the caps'). */
 static gboolean
-rtp_now (Reports *r, guint32 ssrc, gint clock, gint64 now_us, guint32 *rtp_ts)
+rtp_now (Reports *r, guint32 ssrc, gint *clock, gint64 now_us, guint32 *rtp_ts)
 {
   gboolean found = FALSE;
 
   g_mutex_lock (&r->lock);
   for (guint i = 0; i < MAX_SENDERS && !found; i++)
     if (r->clocks[i].ssrc == ssrc && r->clocks[i].at_us > 0) {
-      *rtp_ts = r->clocks[i].rtp_ts + (guint32) ((guint64) MAX (now_us - r->clocks[i].at_us, 0) * (guint) clock
+      if (*clock <= 0)
+        *clock = r->clocks[i].clock_rate;
+      if (*clock <= 0)
+        break;
+      *rtp_ts = r->clocks[i].rtp_ts + (guint32) ((guint64) MAX (now_us - r->clocks[i].at_us, 0) * (guint) *clock
                                                  / G_USEC_PER_SEC);
       found = TRUE;
     }
@@ -182,9 +188,15 @@ rtp_now (Reports *r, guint32 ssrc, gint clock, gint64 now_us, guint32 *rtp_ts)
   return found;
 }
 
-/* Sender info for our own senders (up to @max), extrapolated from the last SR rtpsession sent for each
- * (its NTP clock is the real-time clock): the mcu's reports then carry LSR/DLSR about our streams,
- * which is where the agent's own RTT comes from. Returns how many (0 before rtpsession's first SR). */
+/* Sender info for our own senders (up to @max), extrapolated from each stream's last packet (or the
+ * last SR rtpsession sent for it; its NTP clock is the real-time clock): the mcu's reports then carry
+ * LSR/DLSR about our streams, which is where the agent's own RTT comes from. rtpsession learns a
+ * sender's clock rate only when it builds a regular SR for it, and with transport-wide feedback on
+ * that may never happen for the video (it became a sender after the one regular SR): the clock rate
+ * then comes from the caps on webrtcbin's sink pad. Without it no SR of our video went out, the mcu's
+ * reports about it had no LSR and the agent knew no RTT all session (its receive jitter buffers stayed
+ * at 200 ms on a 350 ms link, so no resent packet was in time: 1.5-2.3 s a minute frozen on rural-3g
+ * in about one join in five). Returns how many. */
 static guint
 own_sender_info (Reports *r, GObject *session, SenderInfo *info, guint max)
 {
@@ -203,13 +215,13 @@ own_sender_info (Reports *r, GObject *session, SenderInfo *info, guint max)
     g_object_get (g_value_get_object (&sources->values[i]), "stats", &st, NULL);
     if (st == NULL || !gst_structure_get_boolean (st, "internal", &internal) || !internal
         || !gst_structure_get_boolean (st, "is-sender", &sender) || !sender
-        || !gst_structure_get_int (st, "clock-rate", &clock) || clock <= 0
         || !gst_structure_get_uint (st, "ssrc", &ssrc))
       continue;
+    gst_structure_get_int (st, "clock-rate", &clock);
     guint32 rtp_ts = 0;
     /* From the stream's own last packet; else from rtpsession's last SR for it. */
-    if (!rtp_now (r, ssrc, clock, mono_us, &rtp_ts)) {
-      if (!gst_structure_get_boolean (st, "have-sr", &have_sr) || !have_sr
+    if (!rtp_now (r, ssrc, &clock, mono_us, &rtp_ts)) {
+      if (clock <= 0 || !gst_structure_get_boolean (st, "have-sr", &have_sr) || !have_sr
           || !gst_structure_get_uint64 (st, "sr-ntptime", &sr_ntp) || sr_ntp == 0 || sr_ntp > now_ntp
           || !gst_structure_get_uint (st, "sr-rtptime", &sr_rtp))
         continue;
@@ -288,6 +300,24 @@ reports_unref (gpointer data, GClosure *closure)
   g_atomic_rc_box_release_full (data, reports_free);
 }
 
+/* Streaming thread, a stream's first packet: its clock rate from the pad's caps (a reference, no copy). */
+static void
+note_clock_rate (Reports *r, guint32 ssrc, GstPad *pad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gint rate = 0;
+
+  if (caps != NULL && gst_caps_get_size (caps) > 0)
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "clock-rate", &rate);
+  if (caps != NULL)
+    gst_caps_unref (caps);
+  g_mutex_lock (&r->lock);
+  for (guint i = 0; i < MAX_SENDERS && rate > 0; i++)
+    if (r->clocks[i].ssrc == ssrc)
+      r->clocks[i].clock_rate = rate;
+  g_mutex_unlock (&r->lock);
+}
+
 /* Streaming thread, per RTP packet into webrtcbin: its SSRC and timestamp (no allocation). */
 static GstPadProbeReturn
 note_clock (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -306,14 +336,22 @@ note_clock (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp), ts = gst_rtp_buffer_get_timestamp (&rtp);
   gst_rtp_buffer_unmap (&rtp);
   gint64 now = g_get_monotonic_time ();
+  gint rate = -1;
   g_mutex_lock (&r->lock);
   for (guint i = 0; i < MAX_SENDERS; i++) {
     if (r->clocks[i].ssrc == ssrc || r->clocks[i].ssrc == 0) {
-      r->clocks[i] = (Clock) { .ssrc = ssrc, .rtp_ts = ts, .at_us = now };
+      if (r->clocks[i].ssrc != ssrc)
+        r->clocks[i].clock_rate = 0;
+      r->clocks[i].ssrc = ssrc;
+      r->clocks[i].rtp_ts = ts;
+      r->clocks[i].at_us = now;
+      rate = r->clocks[i].clock_rate;
       break;
     }
   }
   g_mutex_unlock (&r->lock);
+  if (rate == 0)
+    note_clock_rate (r, ssrc, pad);   /* once per stream */
   return GST_PAD_PROBE_OK;
 }
 
