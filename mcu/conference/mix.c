@@ -11,7 +11,9 @@
  * each tier once for all its receivers). A receiver starts in start_tier; once a second its own
  * degradation ladder (ladder.c) judges what it reports — loss on our video, RTT over its baseline,
  * what its transport-wide feedback says arrived against what we sent, report freshness — and places it: the sized tiers, then the low-fps thumbnail, then "audio only"
- * (a still with its mark; the audio is untouched). The rungs are the video mixer's output indices. A tier's
+ * (a still with its mark; the audio is untouched). The rungs are the video mixer's output indices. A move
+ * takes effect at the new tier's next key frame (requested at the move): until then the receiver keeps
+ * the old tier's frames, so its decoder never waits for a key frame on a tier it already gets. A tier's
  * packets are kept once, in its McuRtpHistory; every receiver's session answers its NACKs from there.
  */
 #define G_LOG_DOMAIN "mcu-mix"
@@ -36,6 +38,7 @@
 #define TIER_CHECK_US G_USEC_PER_SEC
 #define RATE_WINDOW_S 3   /* seconds over which delivered is compared with sent (feedback lags an RTT) */
 #define TIER_HISTORY_PACKETS 512   /* ~4.5 s of the 1.2 Mbit/s tier: NACKs come within an RTT or two */
+#define TIER_SWITCH_MAX_US (2 * G_USEC_PER_SEC)   /* a move waits this long at most for the key frame */
 
 /* ---- a bounded ring of fixed-size records, written by one thread and drained by another -------- */
 
@@ -101,6 +104,7 @@ ring_pop (Ring *ring, void *record)
 typedef struct {
   guint8 tier;
   gboolean marker;
+  gboolean keyframe;
   guint16 len;
   guint32 rtp_ts;
   guint8 payload[VIDEO_SLOT_BYTES];
@@ -122,7 +126,9 @@ typedef struct {
   guint id;
   McuAudioSite *audio;
   McuVideoSite *video;
-  guint tier;               /* meaningful only when receives_video */
+  guint tier;               /* meaningful only when receives_video: the tier whose packets it gets */
+  gint next_tier;           /* -1, or the tier it moves to at that tier's next key frame */
+  gint64 next_tier_since_us;
   gboolean receives_video;  /* its answer sends video: it is in a tier (an audio-only site is not) */
   McuLadder *ladder;        /* places the site on a rung = output tier (media thread) */
   guint64 sent_bytes;       /* audio + video sent, at the last tier check */
@@ -146,6 +152,8 @@ struct _McuMix {
   GPtrArray *tier_sites[MCU_VIDEO_MAX_TIERS];  /* MixSite receiving each tier (media thread) */
   McuRtpHistory *tier_history[MCU_VIDEO_MAX_TIERS];  /* each tier's packets, for its receivers' NACKs */
   guint16 tier_seq[MCU_VIDEO_MAX_TIERS];       /* the tier's own numbering (media thread) */
+  gboolean tier_mid_frame[MCU_VIDEO_MAX_TIERS]; /* its last packet ended no frame (media thread) */
+  guint tier_waiting[MCU_VIDEO_MAX_TIERS];     /* sites whose next_tier it is (media thread) */
   GHashTable *sites;        /* id → MixSite (media thread) */
   guint next_id;
   GSource *audio_timer;
@@ -333,7 +341,7 @@ on_video_packet (guint tier, const guint8 *payload, gsize len, guint32 rtp_ts, g
                  gpointer user_data)
 {
   McuMix *mix = user_data;
-  VideoPacket packet = { .tier = tier, .marker = marker, .len = len, .rtp_ts = rtp_ts };
+  VideoPacket packet = { .tier = tier, .marker = marker, .keyframe = keyframe, .len = len, .rtp_ts = rtp_ts };
 
   if (len > VIDEO_SLOT_BYTES)
     return;
@@ -365,12 +373,19 @@ on_sender_bitrate (guint site_id, guint bps, gpointer user_data)
 
 /* ---- video: on the media thread --------------------------------------------------------------- */
 
+static void switch_waiting_sites (McuMix *mix, guint tier);
+
 static void
 send_video (McuMix *mix, const VideoPacket *packet)
 {
   GPtrArray *receivers = mix->tier_sites[packet->tier];
   McuRtpHistory *history = mix->tier_history[packet->tier];
   gsize len = RTP_HEADER + packet->len;
+  gboolean frame_start = !mix->tier_mid_frame[packet->tier];
+
+  mix->tier_mid_frame[packet->tier] = !packet->marker;
+  if (frame_start && packet->keyframe && mix->tier_waiting[packet->tier] > 0)
+    switch_waiting_sites (mix, packet->tier);
 
   /* Kept once per tier: each receiver's session restamps it and answers its NACKs from here. */
   write_rtp_header (mix->packet, packet->marker, packet->rtp_ts);
@@ -418,15 +433,75 @@ on_wake (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A tier is encoded while a site receives it or waits for its key frame. */
 static void
-move_to_tier (McuMix *mix, MixSite *site, guint tier)
+update_tier_active (McuMix *mix, guint tier)
 {
+  mcu_video_mixer_set_tier_active (mix->video, tier, mix->tier_sites[tier]->len > 0 || mix->tier_waiting[tier] > 0);
+}
+
+static void
+forget_next_tier (McuMix *mix, MixSite *site)
+{
+  if (site->next_tier < 0)
+    return;
+  guint next = (guint) site->next_tier;
+  site->next_tier = -1;
+  mix->tier_waiting[next]--;
+  update_tier_active (mix, next);
+}
+
+/* The site gets @tier's packets from now on. */
+static void
+switch_tier (McuMix *mix, MixSite *site, guint tier)
+{
+  forget_next_tier (mix, site);
   g_ptr_array_remove_fast (mix->tier_sites[site->tier], site);
-  mcu_video_mixer_set_tier_active (mix->video, site->tier, mix->tier_sites[site->tier]->len > 0);
+  update_tier_active (mix, site->tier);
   site->tier = tier;
   g_ptr_array_add (mix->tier_sites[tier], site);
-  mcu_video_mixer_set_tier_active (mix->video, tier, TRUE);
-  /* The receiver's decoder cannot continue another tier's stream: start it with a key frame. */
+  update_tier_active (mix, tier);
+}
+
+/* Media thread, at the first packet of @tier's key frame: the sites waiting for it switch there, so
+ * their decoders go on from the old tier's last frame straight to the new tier's key frame. */
+static void
+switch_waiting_sites (McuMix *mix, guint tier)
+{
+  GHashTableIter iter;
+  MixSite *site;
+
+  g_hash_table_iter_init (&iter, mix->sites);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site))
+    if (site->next_tier == (gint) tier)
+      switch_tier (mix, site, tier);
+}
+
+/* The receiver's decoder cannot continue another tier's stream: it moves at the new tier's next key
+ * frame (requested now), and keeps the old tier's frames until then. Before, it was moved at once
+ * and saw nothing it could decode until that key frame had been encoded and had crossed its link
+ * (a freeze at each move on a 3G link). */
+static void
+move_to_tier (McuMix *mix, MixSite *site, guint tier, gint64 now_us)
+{
+  forget_next_tier (mix, site);
+  if (tier == site->tier)
+    return;
+  site->next_tier = (gint) tier;
+  site->next_tier_since_us = now_us;
+  mix->tier_waiting[tier]++;
+  update_tier_active (mix, tier);
+  mcu_video_mixer_request_keyframe (mix->video, tier);
+}
+
+/* A move whose key frame never came (lost in a full ring, an encoder error): switch and ask again. */
+static void
+check_tier_switch (McuMix *mix, MixSite *site, gint64 now_us)
+{
+  if (site->next_tier < 0 || now_us - site->next_tier_since_us < TIER_SWITCH_MAX_US)
+    return;
+  guint tier = (guint) site->next_tier;
+  switch_tier (mix, site, tier);
   mcu_video_mixer_request_keyframe (mix->video, tier);
 }
 
@@ -517,13 +592,14 @@ check_ladder (McuMix *mix, MixSite *site, const McuSessionStats *stats, gint64 n
            mcu_ladder_get_smoothed_loss (site->ladder), stats->rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost,
            sample.rtt_ms, mcu_ladder_get_smoothed_rtt (site->ladder), mcu_ladder_get_baseline_rtt (site->ladder),
            sample.report_age_s, sample.sent_bps, sample.delivered_bps, rung);
-  if (move == MCU_LADDER_HOLD || rung == site->tier)
+  guint target = site->next_tier >= 0 ? (guint) site->next_tier : site->tier;
+  if (move == MCU_LADDER_HOLD || rung == target)
     return;
   g_message ("site %s: %s (loss %.0f %%, rtt %.0f ms over a %.0f ms baseline, reports %.1f s old), "
              "tier %u -> %u", mcu_session_get_site_id (site->session), mcu_ladder_move_name (move),
              sample.loss * 100, mcu_ladder_get_smoothed_rtt (site->ladder),
-             mcu_ladder_get_baseline_rtt (site->ladder), sample.report_age_s, site->tier, rung);
-  move_to_tier (mix, site, rung);
+             mcu_ladder_get_baseline_rtt (site->ladder), sample.report_age_s, target, rung);
+  move_to_tier (mix, site, rung, now_us);
 }
 
 /* Once a second: each receiver's ladder places it on a tier; the session learns its tier and whether
@@ -549,8 +625,10 @@ on_tier_timer (gpointer user_data)
     mcu_audio_site_set_listener_loss (site->audio, stats.rtp.send[MCU_MEDIA_AUDIO].remote_fraction_lost);
     if (site->video != NULL)
       mcu_video_site_set_rtt_ms (site->video, stats.rtp.rtt_ms);   /* how long its video's holes wait */
-    if (site->receives_video)
+    if (site->receives_video) {
+      check_tier_switch (mix, site, now_us);
       check_ladder (mix, site, &stats, now_us);
+    }
   }
   return G_SOURCE_CONTINUE;
 }
@@ -585,6 +663,7 @@ mix_attach (McuSession *session, gpointer user_data)
   if (site->video == NULL)
     g_warning ("site %s: no video tile: %s", mcu_session_get_site_id (session), error->message);
   site->tier = MIN (mix->start_tier, mix->n_tiers - 1);
+  site->next_tier = -1;
   site->ladder = mcu_ladder_new (&mix->ladder, mix->n_tiers, site->tier);
   site->receives_video = receives_video (session);
   if (site->receives_video) {
@@ -612,8 +691,9 @@ mix_detach (McuSession *session, gpointer user_data)
     return;
   mcu_session_set_media_data (session, NULL);
   g_hash_table_remove (mix->sites, GUINT_TO_POINTER (site->id));
+  forget_next_tier (mix, site);
   g_ptr_array_remove_fast (mix->tier_sites[site->tier], site);
-  mcu_video_mixer_set_tier_active (mix->video, site->tier, mix->tier_sites[site->tier]->len > 0);
+  update_tier_active (mix, site->tier);
   mcu_audio_mixer_remove_site (mix->audio, site->audio);
   if (site->video != NULL)
     mcu_video_mixer_remove_site (mix->video, site->video);
