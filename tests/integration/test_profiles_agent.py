@@ -13,7 +13,8 @@ Measured on the agent, from its /status.json `recv` counters, polled every 0.5 s
 - video freeze time per minute: the agent sums the gaps between decoded frames longer than
   max(200 ms, 3 × the usual interval) (Chromium's rule), in the frames' own time (PTS: what a display
   synchronised to the clock shows, as the agent's window is); a gap still going on at either end of the
-  window is cut at the window's edge. The same rule on the wall-clock times frames leave the decoder
+  window is cut at the window's edge, and judged by the same rule once the frame that ends it is decoded
+  (the agent is sampled past the window's end until then). The same rule on the wall-clock times frames leave the decoder
   (the headless agent's unsynchronised fakesink: network jitter and resend waits included) is printed
   beside it as "arrival gaps";
 - time back to media after each flap: from the link's return to the first sample after which decoded
@@ -103,14 +104,33 @@ def ongoing_freeze_ms(s):
     return ago if ago is not None and ago > FREEZE_MIN_MS else 0
 
 
-def measure(samples, flaps_ms=()):
-    """The agent's figures over its samples after the warm-up (t in ms since it joined)."""
+def edge_freeze_ms(at, later):
+    """The freeze going on at sample @at, by the same rule as the agent's counter: the gap between two
+    frames' PTS, counted when the frame that ends it is decoded. @later: the samples after @at. A wait
+    for a resent packet also leaves the last decoded frame hundreds of ms old (`ago`), yet the frames
+    then decoded carry their PTS in order: no freeze, and the agent's counter does not grow. So: when
+    the next decoded frame came, what the counter grew by then (at most `ago`); when none came, `ago`
+    (still frozen)."""
+    ago = ongoing_freeze_ms(at)
+    if ago == 0:
+        return 0
+    for s in later:
+        if s["video_frames"] > at["video_frames"]:
+            return min(ago, max(s["video_frozen_ms"] - at["video_frozen_ms"], 0))
+    return ago
+
+
+def measure(samples, flaps_ms=(), tail=()):
+    """The agent's figures over its samples after the warm-up (t in ms since it joined); @tail: samples
+    taken after the window, only to judge a gap going on at its end."""
     window = [s for s in samples if s["t"] >= WARMUP_S * 1000]
     mcutest.expect(len(window) >= 10, f"enough agent samples after the warm-up: {len(window)}")
     first, last = window[0], window[-1]
     d = lambda k: (last.get(k) or 0) - (first.get(k) or 0)  # noqa: E731
     span_s = (last["t"] - first["t"]) / 1000
-    frozen_ms = d("video_frozen_ms") - ongoing_freeze_ms(first) + ongoing_freeze_ms(last)
+    # A gap going on at either edge is cut there: the part before the window is not counted, the part
+    # after it is (see edge_freeze_ms; `ago` alone once counted a resend wait at the end as a freeze).
+    frozen_ms = d("video_frozen_ms") - edge_freeze_ms(first, window[1:]) + edge_freeze_ms(last, list(tail))
     widths = [s["width"] for s in window[len(window) // 2:]]
     rtts = sorted(s["rtt_ms"] for s in window if s.get("rtt_ms") is not None)
     fig = {"concealed_pct": 100.0 * d("audio_concealed") / d("audio_frames") if d("audio_frames") > 0 else 100.0,
@@ -158,12 +178,22 @@ def scenario(profile, config):
                     except (OSError, ValueError):
                         pass   # the status page is local to the namespace; a slow answer is a lost sample
                     time.sleep(POLL_S)  # the sampling period, not a wait for an event
+                # A gap going on at the window's end is judged by the frame that ends it (edge_freeze_ms):
+                # sample until the next frame is decoded, for at most 3 s.
+                tail = []
+                while samples and time.monotonic() - t0 < seconds + 3 and (
+                        not tail or tail[-1]["video_frames"] <= samples[-1]["video_frames"]):
+                    try:
+                        tail.append(agent_sample(agent, t0))
+                    except (OSError, ValueError):
+                        pass
+                    time.sleep(0.1)   # the polling period, not a wait for an event
                 site.stop_flapping()
                 flaps_ms = [(up - t0) * 1000 for _, up in site.flaps if up is not None]
                 if os.environ.get("MCU_PROFILES_DUMP"):
                     with open(f"{os.environ['MCU_PROFILES_DUMP']}-agent-{profile}.json", "w") as f:
-                        json.dump({"agent": samples, "flaps_ms": flaps_ms}, f)
-                fig = measure(samples, flaps_ms)
+                        json.dump({"agent": samples, "tail": tail, "flaps_ms": flaps_ms}, f)
+                fig = measure(samples, flaps_ms, tail)
                 fig["join_s"] = join_s
                 fig.update(tp.check_report(mcu.url, profile, name))
                 for line in agent.log_text().splitlines():
@@ -184,6 +214,10 @@ def check_targets(profile, fig):
     # feedback on, webrtcbin sends only early RTCP without report blocks unless the agent adds them.
     mcutest.expect(fig["history_rtt_ms"] is not None,
                    f"{profile}: the mcu measured the agent's RTT (its receiver reports arrive)")
+    # And the agent knows its own RTT (the mcu's reports carry LSR/DLSR about our SRs): its receive jitter
+    # buffers follow it, or no resent packet is in time (it once had none all session in one join in five).
+    mcutest.expect(fig["rtt_ms"] is not None, f"{profile}: the agent measured its RTT (the mcu's reports about "
+                   f"its streams answer its SRs)")
     if profile != "flappy":   # (a flap stops everything for its 10 s)
         mcutest.expect(fig["audio_frames"] >= 40 * fig["span_s"],
                        f"{profile}: the agent played audio all along ({fig['audio_frames']} frames in "
