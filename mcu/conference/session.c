@@ -284,6 +284,20 @@ mcu_session_send_shared (McuSession *session, McuMediaKind kind, const guint8 *p
 }
 
 void
+mcu_session_begin_batch (McuSession *session)
+{
+  if (session->peer != NULL && !session->closed)
+    mcu_peer_begin_batch (session->peer);
+}
+
+void
+mcu_session_flush_batch (McuSession *session)
+{
+  if (session->peer != NULL)
+    mcu_peer_flush_batch (session->peer);
+}
+
+void
 mcu_session_request_keyframe (McuSession *session, McuMediaKind kind)
 {
   if (session->rtp != NULL && !session->closed)

@@ -89,6 +89,10 @@ int mcu_session_forward (McuSession *session, McuMediaKind kind, const guint8 *p
  * the source's plus @ts_offset, and NACKs are answered from @history (see mcu_rtp_session_send_shared). */
 int mcu_session_send_shared (McuSession *session, McuMediaKind kind, const guint8 *packet, gsize len,
                              McuRtpHistory *history, guint32 ts_offset);
+/* Sends between begin and flush go out together at flush (see mcu_peer_begin_batch): for a burst of
+ * packets to this site. Media thread. */
+void mcu_session_begin_batch (McuSession *session);
+void mcu_session_flush_batch (McuSession *session);
 void mcu_session_request_keyframe (McuSession *session, McuMediaKind kind);
 void mcu_session_set_remb (McuSession *session, guint32 bps);
 

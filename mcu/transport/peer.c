@@ -17,7 +17,9 @@
  * answered real checks; counted), DTLS (handshake, alerts), SRTP/SRTCP (copied to a receive
  * buffer, unprotected in place, handed to on_rtp/on_rtcp with the kernel's receive time, see
  * arrival_time); anything else counted and dropped.
- * Send path: copy into a scratch buffer, protect, nice_agent_send. Neither allocates nor logs.
+ * Send path: copy into a scratch buffer, protect, then straight to the selected UDP pair's socket
+ * (udp-batch.c; in batches when the caller opens one) while ICE is connected on a UDP pair, else
+ * nice_agent_send (TCP and relayed pairs). Neither allocates nor logs.
  * Threads: everything on the peer's GMainContext (see peer.h).
  */
 #define G_LOG_DOMAIN "mcu-peer"
@@ -28,6 +30,7 @@
 #include "dtls.h"
 #include "ice.h"
 #include "srtp.h"
+#include "udp-batch.h"
 
 #include <errno.h>
 #include <linux/sockios.h>
@@ -42,6 +45,7 @@
 #define DEFAULT_DTLS_TIMEOUT_MS 10000
 #define BUFFER_SIZE (MCU_PEER_MAX_PACKET + MCU_SRTP_TRAILER_SPACE)
 #define MAX_ARRIVAL_AGE_US (500 * 1000)
+#define MAX_SOURCE_SCAN 4096u  /* source ids looked at by let_socket_sources_recurse, at most */
 #define ICE_MAX_RETRANSMISSIONS 4u   /* copies of each connectivity check (libnice: 3), see configure_agent */
 
 struct _McuPeer {
@@ -66,6 +70,10 @@ struct _McuPeer {
   GSource *dtls_deadline; /* dtls_timeout_ms */
 
   int selected_fd;        /* the selected pair's UDP socket (kernel receive times), or -1 */
+  struct sockaddr_storage selected_remote;  /* its remote address, for sending past libnice */
+  socklen_t selected_remote_len;            /* 0: the pair is not plain UDP (TCP, relayed) */
+  McuUdpBatch *udp;       /* direct sends on the selected pair while ICE is connected */
+  guint source_scan_from; /* sources of peer->context from this id on may be libnice's sockets */
   gint64 arrival_us;      /* when the packet being delivered reached the socket */
   gint64 last_stamp_ns;   /* the kernel stamp arrival_us came from (a repeat is another socket's) */
 
@@ -410,8 +418,11 @@ send_protected (McuPeer *peer, const guint8 *packet, gsize len, gboolean rtcp)
     peer->stats.send_failures++;
     return n;
   }
-  sent = nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) n,
-                          (const gchar *) peer->send_buf);
+  if (mcu_udp_batch_has_target (peer->udp))
+    sent = mcu_udp_batch_send (peer->udp, peer->send_buf, (gsize) n);
+  else
+    sent = nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) n,
+                            (const gchar *) peer->send_buf);
   if (sent < 0) {
     peer->stats.send_failures++;
     return -EAGAIN;
@@ -435,6 +446,18 @@ int
 mcu_peer_send_rtcp (McuPeer *peer, const guint8 *packet, gsize len)
 {
   return send_protected (peer, packet, len, TRUE);
+}
+
+void
+mcu_peer_begin_batch (McuPeer *peer)
+{
+  mcu_udp_batch_begin (peer->udp);
+}
+
+void
+mcu_peer_flush_batch (McuPeer *peer)
+{
+  peer->stats.send_failures += mcu_udp_batch_flush (peer->udp);
 }
 
 int
@@ -500,6 +523,57 @@ format_address (const NiceAddress *addr, char *out, gsize size)
     g_snprintf (out, size, "%s:%u", ip, nice_address_get_port (addr));
 }
 
+/* The id the next source attached to @context will have (about: ids only grow, skipping those in use). */
+static guint
+next_source_id (GMainContext *context)
+{
+  GSource *probe = g_idle_source_new ();
+  guint id = g_source_attach (probe, context);
+
+  g_source_destroy (probe);
+  g_source_unref (probe);
+  return id + 1;
+}
+
+/* GLib 2.74 takes a dispatched source's descriptors out of the poll set and puts them back after,
+ * waking its own context each time: two eventfd writes and a read for every packet libnice reads,
+ * a third of the media thread's system calls at 100 sites. A source allowed to recurse is left in
+ * place. libnice's socket sources ("GSocket") are never dispatched recursively: no media thread
+ * runs a nested main loop. Scans the ids attached since the last scan (the agent's sockets, and
+ * other peers' on the same context, which are the same kind). Peer's context thread. */
+static void
+let_socket_sources_recurse (McuPeer *peer)
+{
+  guint end = next_source_id (peer->context);
+
+  /* A pair selected long after gathering: its socket is among the newest sources. */
+  if (end - peer->source_scan_from > MAX_SOURCE_SCAN)
+    peer->source_scan_from = end - MAX_SOURCE_SCAN;
+  for (guint id = peer->source_scan_from; id < end; id++) {
+    GSource *source = g_main_context_find_source_by_id (peer->context, id);
+    const char *name = source != NULL ? g_source_get_name (source) : NULL;
+
+    if (name != NULL && strcmp (name, "GSocket") == 0)
+      g_source_set_can_recurse (source, TRUE);
+  }
+  peer->source_scan_from = end;
+}
+
+/* Sends go past libnice on a plain UDP pair while ICE is connected; otherwise (checking, failed,
+ * consent lost, TCP or relayed pairs) through nice_agent_send, which refuses what it must. */
+static void
+update_direct_send (McuPeer *peer)
+{
+  gboolean connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
+                       peer->ice_state == NICE_COMPONENT_STATE_READY;
+
+  if (connected && !peer->closed && peer->selected_remote_len > 0)
+    mcu_udp_batch_set_target (peer->udp, peer->selected_fd, (struct sockaddr *) &peer->selected_remote,
+                              peer->selected_remote_len);
+  else
+    mcu_udp_batch_set_target (peer->udp, -1, NULL, 0);
+}
+
 static void
 on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id, NiceCandidate *local,
                   NiceCandidate *remote, gpointer data)
@@ -513,6 +587,15 @@ on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id, NiceCan
   if (peer->selected_fd >= 0)
     (void) ioctl (peer->selected_fd, SIOCGSTAMPNS, &unused);
   g_clear_object (&socket);
+  peer->selected_remote_len = 0;
+  if (peer->selected_fd >= 0 && local->transport == NICE_CANDIDATE_TRANSPORT_UDP &&
+      local->type != NICE_CANDIDATE_TYPE_RELAYED) {
+    nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &peer->selected_remote);
+    peer->selected_remote_len = nice_address_ip_version (&remote->addr) == 6
+                                    ? sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in);
+  }
+  update_direct_send (peer);
+  let_socket_sources_recurse (peer);
   peer->stats.has_selected_pair = TRUE;
   format_address (&local->addr, peer->stats.local_address, sizeof peer->stats.local_address);
   format_address (&remote->addr, peer->stats.remote_address, sizeof peer->stats.remote_address);
@@ -545,6 +628,7 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
   mcu_peer_ref (peer);
   g_debug ("peer %p: ICE %s", (void *) peer, nice_component_state_to_string ((NiceComponentState) state));
   peer->ice_state = (NiceComponentState) state;
+  update_direct_send (peer);
   if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
     ice_connected (peer);
   } else if (state == NICE_COMPONENT_STATE_FAILED) {
@@ -680,6 +764,8 @@ mcu_peer_new (GMainContext *context, McuPeerRole role, McuCertificate *cert,
   peer->context = g_main_context_ref (context != NULL ? context : g_main_context_default ());
   peer->role = role;
   peer->selected_fd = -1;
+  peer->udp = mcu_udp_batch_new ();
+  peer->source_scan_from = next_source_id (peer->context);
   peer->cert = mcu_certificate_ref (cert);
   config_copy (&peer->config, config != NULL ? config : &defaults);
   if (callbacks != NULL)
@@ -721,6 +807,7 @@ shut_down (McuPeer *peer)
   if (peer->closed)
     return;
   peer->closed = TRUE;
+  mcu_udp_batch_set_target (peer->udp, -1, NULL, 0);
   stop_timers (peer);
   mcu_dtls_close (peer->dtls);
   nice_agent_attach_recv (peer->agent, peer->stream_id, COMPONENT, peer->context, NULL, NULL);
@@ -740,6 +827,7 @@ peer_clear (gpointer data)
   }
   mcu_dtls_free (peer->dtls);
   mcu_srtp_free (peer->srtp);
+  mcu_udp_batch_free (peer->udp);
   mcu_certificate_unref (peer->cert);
   mcu_peer_config_clear (&peer->config);
   g_free (peer->local_ufrag);
@@ -803,6 +891,7 @@ mcu_peer_gather (McuPeer *peer, GError **error)
                  "ICE gathering failed (no usable local address or port?)");
     return FALSE;
   }
+  let_socket_sources_recurse (peer);   /* the host candidates' sockets, made just now */
   return TRUE;
 }
 
@@ -943,11 +1032,16 @@ mcu_peer_restart_ice (McuPeer *peer, const char *remote_ufrag, const char *remot
 void
 mcu_peer_get_stats (McuPeer *peer, McuPeerStats *stats)
 {
+  McuUdpBatchStats udp;
+
   *stats = peer->stats;
   stats->state = peer->state;
   stats->ice_state = mcu_ice_component_state_name (peer->ice_state);
   stats->dtls_state = mcu_dtls_state_name (mcu_dtls_get_state (peer->dtls));
   stats->srtp_profile = mcu_srtp_profile_name (peer->profile);
+  mcu_udp_batch_get_stats (peer->udp, &udp);
+  stats->direct_packets = udp.packets;
+  stats->direct_syscalls = udp.syscalls;
   if (!stats->has_selected_pair)
     stats->local_type = stats->remote_type = stats->transport = "none";
 }

@@ -95,6 +95,8 @@ typedef struct {
   guint64 stun_in;                /* STUN that libnice passed up (it answers real checks itself) */
   guint64 dtls_in, dtls_out;      /* DTLS datagrams */
   guint64 send_failures;          /* protect or socket send failed */
+  guint64 direct_packets;         /* sent on the selected UDP pair's socket past libnice */
+  guint64 direct_syscalls;        /* the system calls they took (fewer: batches) */
   McuPeerState state;
   const char *ice_state;          /* libnice component state: "connecting", "ready", ... */
   const char *dtls_state;         /* "new", "handshaking", "connected", "failed", "closed" */
@@ -158,6 +160,13 @@ gboolean mcu_peer_restart_ice (McuPeer *peer, const char *remote_ufrag, const ch
  * -EIO (protect failed), -EAGAIN (the socket refused). */
 int mcu_peer_send_rtp (McuPeer *peer, const guint8 *packet, gsize len);
 int mcu_peer_send_rtcp (McuPeer *peer, const guint8 *packet, gsize len);
+
+/* A batch: sends between begin and flush are queued and go out together at flush, in as few system
+ * calls as the kernel allows (one per run of equal-sized packets), when the selected pair is plain
+ * UDP; otherwise each goes at once as usual. For a burst to one receiver, e.g. a video frame's
+ * packets. Packets the kernel refuses at flush count in send_failures. */
+void mcu_peer_begin_batch (McuPeer *peer);
+void mcu_peer_flush_batch (McuPeer *peer);
 
 /* Sends @data as it is (no SRTP) on the selected pair: for tests, fault injection and tools, never
  * for media. Returns the bytes sent, -ENOTCONN when closed, -EAGAIN when there is no pair yet. */
