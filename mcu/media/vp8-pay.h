@@ -15,6 +15,7 @@ typedef struct {
   const guint8 *frame;
   gsize len;
   gsize offset;
+  gsize part;         /* payload bytes per packet, fixed at the first one (the last may be less) */
   guint16 picture_id; /* 15-bit */
   gboolean keyframe;
 } McuVp8Pay;

@@ -165,9 +165,19 @@ test_packet_sizes (void)
   guint n = packetize (frame, 2500, 7, FALSE, packets, 8);
 
   g_assert_cmpuint (n, ==, 3);
-  /* Equal cuts: no runt at the end. */
+  /* Equal cuts, the last a little shorter (no runt): one segmented send for the transport. */
   g_assert_cmpuint (packets[0].len, ==, 838);
-  g_assert_cmpuint (packets[2].len, ==, 833 + 4);
+  g_assert_cmpuint (packets[1].len, ==, 838);
+  g_assert_cmpuint (packets[2].len, ==, 832 + 4);
+  for (gsize len = 1000; len < 7000; len += 997) {
+    g_autofree guint8 *other = make_frame (len, FALSE, 3);
+    Packet more[8];
+    guint m = packetize (other, len, 8, FALSE, more, 8);
+    for (guint i = 1; i + 1 < m; i++)
+      g_assert_cmpuint (more[i].len, ==, more[0].len);
+    g_assert_cmpuint (more[m - 1].len, <=, more[0].len);
+    g_assert_cmpuint (more[m - 1].len + m, >, more[0].len);
+  }
   g_assert_true (packets[2].marker && !packets[0].marker);
   g_assert_cmpint (packets[0].data[0], ==, 0x90);
   g_assert_cmpint (packets[1].data[0], ==, 0x80);
