@@ -306,11 +306,13 @@ loadgen_site_send_video (LoadgenSite *site, gint64 now_us)
 
   sent->ts = ts;
   sent->sent_us = now_us;
+  mcu_peer_begin_batch (site->peer);   /* the frame in one system call, as the mcu sends */
   for (guint i = 0; i < frame->len; i++) {
     const MediaGenVideoPacket *p = &g_array_index (frame, MediaGenVideoPacket, i);
     send_media (site, MCU_MEDIA_VIDEO, site->video_pt, ts, p->marker, p->data, p->len, -1, now_us);
     site->stats.video_sent++;
   }
+  mcu_peer_flush_batch (site->peer);
   site->stats.video_frames_sent++;
   site->stats.keyframes_sent += site->video_pos == 0;
   site->video_ticks++;
