@@ -418,29 +418,16 @@ handle_request (McuMix *mix, const Request *request)
   }
 }
 
-/* What one wake-up sends a site (a frame's packets, feedback) leaves in one batch: one system call
- * per run of equal-sized packets instead of one per packet. The set of sites does not change
- * while on_wake runs. */
+/* Calls @func on every site's session. The set of sites does not change while on_wake runs. */
 static void
-begin_batches (McuMix *mix)
+each_session (McuMix *mix, void (*func) (McuSession *session))
 {
   GHashTableIter iter;
   MixSite *site;
 
   g_hash_table_iter_init (&iter, mix->sites);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site))
-    mcu_session_begin_batch (site->session);
-}
-
-static void
-flush_batches (McuMix *mix)
-{
-  GHashTableIter iter;
-  MixSite *site;
-
-  g_hash_table_iter_init (&iter, mix->sites);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &site))
-    mcu_session_flush_batch (site->session);
+    func (site->session);
 }
 
 static gboolean
@@ -451,12 +438,14 @@ on_wake (gpointer user_data)
   Request request;
 
   g_source_set_ready_time (mix->wake, -1);
-  begin_batches (mix);
+  /* What one wake-up sends a site (a frame's packets, feedback) leaves in one batch: one system
+   * call per run of equal-sized packets instead of one per packet. */
+  each_session (mix, mcu_session_begin_batch);
   while (ring_pop (mix->requests, &request))
     handle_request (mix, &request);
   while (ring_pop (mix->video_packets, &packet))
     send_video (mix, &packet);
-  flush_batches (mix);
+  each_session (mix, mcu_session_flush_batch);
   return G_SOURCE_CONTINUE;
 }
 
