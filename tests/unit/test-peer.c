@@ -194,6 +194,26 @@ make_peer (Fixture *f, Side *side, McuPeerRole role, McuCertificate *cert, guint
   return peer;
 }
 
+/* Replaces both peers by ones that also gather ICE-TCP candidates. */
+static void
+remake_peers_with_tcp (Fixture *f)
+{
+  McuPeerConfig config;
+  g_autoptr (GError) error = NULL;
+
+  mcu_peer_config_init (&config);
+  config.ice_addresses = g_strsplit ("127.0.0.1", ",", -1);
+  config.ice_tcp = TRUE;
+  g_clear_pointer (&f->server.peer, mcu_peer_unref);
+  g_clear_pointer (&f->client.peer, mcu_peer_unref);
+  f->server.peer = mcu_peer_new (f->context, MCU_PEER_ROLE_SERVER, f->cert_server, &config, &callbacks,
+                                 &f->server, &error);
+  f->client.peer = mcu_peer_new (f->context, MCU_PEER_ROLE_CLIENT, f->cert_client, &config, &callbacks,
+                                 &f->client, &error);
+  g_assert_no_error (error);
+  mcu_peer_config_clear (&config);
+}
+
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
@@ -229,9 +249,10 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_main_context_unref (f->context);
 }
 
-/* Offer/answer: credentials and fingerprints both ways, then all gathered candidates. */
+/* Offer/answer: credentials and fingerprints both ways, then the gathered candidates (those whose
+ * line contains @only, all when NULL). */
 static void
-exchange_with (Fixture *f, const char *server_expects)
+exchange_only (Fixture *f, const char *server_expects, const char *only)
 {
   const char *ufrag, *pwd;
   g_autoptr (GError) error = NULL;
@@ -249,12 +270,20 @@ exchange_with (Fixture *f, const char *server_expects)
   g_assert_cmpuint (f->client.candidates->len, >=, 1);
   g_assert_cmpuint (f->server.candidates->len, >=, 1);
   for (guint i = 0; i < f->client.candidates->len; i++)
-    g_assert_true (mcu_peer_add_remote_candidate (f->server.peer, f->client.candidates->pdata[i], &error));
+    if (only == NULL || strstr (f->client.candidates->pdata[i], only) != NULL)
+      g_assert_true (mcu_peer_add_remote_candidate (f->server.peer, f->client.candidates->pdata[i], &error));
   for (guint i = 0; i < f->server.candidates->len; i++)
-    g_assert_true (mcu_peer_add_remote_candidate (f->client.peer, f->server.candidates->pdata[i], &error));
+    if (only == NULL || strstr (f->server.candidates->pdata[i], only) != NULL)
+      g_assert_true (mcu_peer_add_remote_candidate (f->client.peer, f->server.candidates->pdata[i], &error));
   g_assert_no_error (error);
   mcu_peer_end_of_candidates (f->client.peer);
   mcu_peer_end_of_candidates (f->server.peer);
+}
+
+static void
+exchange_with (Fixture *f, const char *server_expects)
+{
+  exchange_only (f, server_expects, NULL);
 }
 
 static void
@@ -466,6 +495,30 @@ test_batch (Fixture *f, gconstpointer data)
   g_assert_cmpint (mcu_peer_send_rtp (f->server.peer, buf, make_rtp (buf, 112, 10)), >, 10);
   mcu_peer_get_stats (f->server.peer, &before);
   g_assert_cmpuint (before.direct_syscalls - after.direct_syscalls, ==, 1);
+}
+
+/* An ICE-TCP pair: sends go through libnice (its framing), never straight to a socket; a batch
+ * changes nothing there. */
+static void
+test_tcp_pair (Fixture *f, gconstpointer data)
+{
+  McuPeerStats stats;
+  guint8 buf[MCU_PEER_MAX_PACKET];
+
+  remake_peers_with_tcp (f);
+  exchange_only (f, mcu_certificate_get_fingerprint (f->cert_client), " tcp ");
+  g_assert_true (wait_for (f, both_connected, NULL, WAIT_MS));
+  mcu_peer_begin_batch (f->server.peer);
+  send_burst (&f->server, 1, 20);
+  mcu_peer_flush_batch (f->server.peer);
+  Counts all = { &f->client, 20, 1 };
+  g_assert_true (wait_for (f, received_at_least, &all, WAIT_MS));
+  g_assert_cmpuint (f->client.bad_content, ==, 0);
+  mcu_peer_get_stats (f->server.peer, &stats);
+  g_assert_cmpstr (stats.transport, ==, "tcp");
+  g_assert_cmpuint (stats.rtp_out, ==, 20);
+  g_assert_cmpuint (stats.direct_packets + stats.direct_syscalls + stats.send_failures, ==, 0);
+  g_assert_cmpint (mcu_peer_send_rtp (f->server.peer, buf, make_rtp (buf, 21, 50)), >, 50);
 }
 
 static void
@@ -867,6 +920,7 @@ main (int argc, char **argv)
   g_test_add ("/peer/arrival-time", Fixture, NULL, fixture_setup, test_arrival_time, fixture_teardown);
   g_test_add ("/peer/trickle", Fixture, NULL, fixture_setup, test_trickle, fixture_teardown);
   g_test_add ("/peer/batch", Fixture, NULL, fixture_setup, test_batch, fixture_teardown);
+  g_test_add ("/peer/tcp-pair", Fixture, NULL, fixture_setup, test_tcp_pair, fixture_teardown);
   g_test_add ("/peer/ice-restart", Fixture, NULL, fixture_setup, test_ice_restart, fixture_teardown);
   g_test_add ("/peer/garbage", Fixture, NULL, fixture_setup, test_garbage, fixture_teardown);
   g_test_add ("/peer/wrong-fingerprint", Fixture, NULL, fixture_setup, test_wrong_fingerprint, fixture_teardown);
