@@ -93,7 +93,7 @@ main (int argc, char **argv)
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "frames per way (20000)", "N" },
     { "packets", 0, 0, G_OPTION_ARG_INT, &packets, "packets per frame (6)", "N" },
     { "size", 0, 0, G_OPTION_ARG_INT, &size, "bytes per packet (1100)", "N" },
-    { NULL },
+    { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- cost of handing packets to the kernel");
   g_autoptr (GError) error = NULL;
