@@ -59,7 +59,7 @@ static const McuConfigKey schema[] = {
   { "dtls", "private-key", MCU_CONFIG_STRING, "", 0, 0,
     "PEM private key of that certificate" },
   { "dtls", "handshake-timeout", MCU_CONFIG_INT, "10", 1, 120,
-    "seconds a site has to finish the DTLS handshake before it is dropped" },
+    "seconds a site has to finish the DTLS handshake (from its offer, or from ICE connecting when later) before it is dropped" },
   { "audio", "talkers", MCU_CONFIG_INT, "3", 1, 16,
     "how many of the loudest sites are heard at once" },
   { "audio", "noise-floor", MCU_CONFIG_DOUBLE, "-50", 0, 0,

@@ -12,7 +12,8 @@
  * DTLS starts when ICE first connects (the client sends its ClientHello; the server answers the
  * first ClientHello even if its own checks have not finished). Retransmissions run from a
  * GSource re-armed from DTLSv1_get_timeout; a deadline GSource fails the peer if DTLS has not
- * finished dtls_timeout_ms after the remote description was set.
+ * finished dtls_timeout_ms after the remote description was set, or after ICE first connected
+ * when that came later.
  * Receive path (libnice's recv callback, the peer's context): first byte → STUN (libnice already
  * answered real checks; counted), DTLS (handshake, alerts), SRTP/SRTCP (copied to a receive
  * buffer, unprotected in place, handed to on_rtp/on_rtcp with the kernel's receive time, see
@@ -61,6 +62,7 @@ struct _McuPeer {
   char *local_ufrag, *local_pwd;
   NiceComponentState ice_state;
   gboolean remote_set;
+  gboolean ice_was_connected;
   gboolean closed;
 
   McuDtls *dtls;
@@ -609,6 +611,14 @@ ice_connected (McuPeer *peer)
 {
   McuDtlsState dtls = mcu_dtls_get_state (peer->dtls);
 
+  /* DTLS gets its whole dtls_timeout_ms from ICE's first connection: on a long lossy link ICE
+   * alone can take seconds of it. The deadline from the remote description still catches an ICE
+   * that never connects. */
+  if (!peer->ice_was_connected && peer->dtls_deadline != NULL && dtls != MCU_DTLS_STATE_CONNECTED) {
+    clear_source (&peer->dtls_deadline);
+    peer->dtls_deadline = add_timeout (peer, peer->config.dtls_timeout_ms, dtls_deadline_fired);
+  }
+  peer->ice_was_connected = TRUE;
   if (dtls == MCU_DTLS_STATE_NEW) {
     mcu_dtls_start (peer->dtls);
     dtls_update (peer);

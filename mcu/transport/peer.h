@@ -58,8 +58,8 @@ typedef struct {
   char *turn_user, *turn_pass;
   gboolean ice_tcp;      /* also gather ICE-TCP candidates (libnice: passive + active) */
   guint port_min, port_max; /* UDP port range for host candidates, 0 = any */
-  guint dtls_timeout_ms; /* FAILED unless DTLS finishes this long after mcu_peer_set_remote (),
-                            default 10000 */
+  guint dtls_timeout_ms; /* FAILED unless DTLS finishes this long after mcu_peer_set_remote () and
+                            after ICE first connected, default 10000 */
   gboolean consent_freshness; /* RFC 7675: check the remote still answers (libnice: every ~5 s,
                                  lost after 30 s → DISCONNECTED); default TRUE */
 } McuPeerConfig;
