@@ -8,6 +8,7 @@
  *
  * Threads: one.
  */
+#include "bench-clock.h"
 #include "transport/srtp.h"
 
 #include <srtp2/srtp.h>
@@ -21,15 +22,6 @@ typedef struct {
   gsize size;
   double ours_protect, ours_unprotect, lib_protect, lib_unprotect; /* ns per packet */
 } Row;
-
-static double
-cpu_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static gsize
 make_rtp (guint8 *buf, guint16 seq, gsize size)
@@ -86,30 +78,30 @@ measure (Row *row, guint n, Packet *batch)
   for (guint done = 0; done < n; done += BATCH) {
     for (int k = 0; k < BATCH; k++)
       make_rtp (batch[k].data, (guint16) (done + k), row->size);
-    t0 = cpu_ns ();
+    t0 = bench_thread_cpu_ns ();
     for (int k = 0; k < BATCH; k++)
       batch[k].len = mcu_srtp_protect_rtp (tx, batch[k].data, row->size, sizeof batch[k].data);
-    ours[0] += cpu_ns () - t0;
-    t0 = cpu_ns ();
+    ours[0] += bench_thread_cpu_ns () - t0;
+    t0 = bench_thread_cpu_ns ();
     for (int k = 0; k < BATCH; k++)
       batch[k].len = mcu_srtp_unprotect_rtp (rx, batch[k].data, (gsize) batch[k].len);
-    ours[1] += cpu_ns () - t0;
+    ours[1] += bench_thread_cpu_ns () - t0;
     for (int k = 0; k < BATCH; k++)
       if (batch[k].len != (int) row->size)
         g_error ("bench-srtp: ours failed (%d)", batch[k].len);
 
     for (int k = 0; k < BATCH; k++)
       batch[k].len = (int) make_rtp (batch[k].data, (guint16) (done + k), row->size);
-    t0 = cpu_ns ();
+    t0 = bench_thread_cpu_ns ();
     for (int k = 0; k < BATCH; k++)
       if (srtp_protect (ltx, batch[k].data, &batch[k].len) != srtp_err_status_ok)
         batch[k].len = -1;
-    lib[0] += cpu_ns () - t0;
-    t0 = cpu_ns ();
+    lib[0] += bench_thread_cpu_ns () - t0;
+    t0 = bench_thread_cpu_ns ();
     for (int k = 0; k < BATCH; k++)
       if (srtp_unprotect (lrx, batch[k].data, &batch[k].len) != srtp_err_status_ok)
         batch[k].len = -1;
-    lib[1] += cpu_ns () - t0;
+    lib[1] += bench_thread_cpu_ns () - t0;
     for (int k = 0; k < BATCH; k++)
       if (batch[k].len != (int) row->size)
         g_error ("bench-srtp: libsrtp2 failed");

@@ -12,6 +12,7 @@
  *
  * Threads: one.
  */
+#include "bench-clock.h"
 #include "transport/udp-batch.h"
 
 #include <netinet/in.h>
@@ -26,15 +27,6 @@ typedef enum { ONE_BY_ONE, BATCH, BATCH_SEGMENTED, N_WAYS } Way;
 static const char *const way_names[N_WAYS] = {
   "sendmsg per packet", "batch (sendmmsg)", "batch + UDP segmentation",
 };
-
-static double
-cpu_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 static void
 drain (int fd)
@@ -65,14 +57,14 @@ run (Way way, guint frames, guint packets, gsize size)
   mcu_udp_batch_set_target (batch, tx, (struct sockaddr *) &to, sizeof to);
   memset (packet, 0x5a, sizeof packet);
   for (guint f = 0; f < frames; f++) {
-    double t0 = cpu_ns ();
+    double t0 = bench_thread_cpu_ns ();
     if (way != ONE_BY_ONE)
       mcu_udp_batch_begin (batch);
     for (guint p = 0; p < packets; p++)
       mcu_udp_batch_send (batch, packet, size);
     if (way != ONE_BY_ONE)
       mcu_udp_batch_flush (batch);
-    spent += cpu_ns () - t0;
+    spent += bench_thread_cpu_ns () - t0;
     drain (rx);
   }
   McuUdpBatchStats stats;
