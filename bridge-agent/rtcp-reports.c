@@ -28,7 +28,7 @@ typedef struct {
   guint32 ssrc;                /* 0: empty */
   guint32 rtp_ts;              /* the RTP timestamp of its last packet into webrtcbin ... */
   gint64 at_us;                /* ... and when (monotonic) */
-  gint clock_rate;             /* from the pad's caps; 0 unknown */
+  gint clock_rate;             /* from the pad's caps; 0 not looked at yet, -1 none there */
 } Clock;
 
 typedef struct {
@@ -300,7 +300,8 @@ reports_unref (gpointer data, GClosure *closure)
   g_atomic_rc_box_release_full (data, reports_free);
 }
 
-/* Streaming thread, a stream's first packet: its clock rate from the pad's caps (a reference, no copy). */
+/* Streaming thread, a stream's first packet: its clock rate from the pad's caps (a reference, no copy);
+ * -1 when the caps have none, so the caps are looked at once per stream either way. */
 static void
 note_clock_rate (Reports *r, guint32 ssrc, GstPad *pad)
 {
@@ -311,8 +312,10 @@ note_clock_rate (Reports *r, guint32 ssrc, GstPad *pad)
     gst_structure_get_int (gst_caps_get_structure (caps, 0), "clock-rate", &rate);
   if (caps != NULL)
     gst_caps_unref (caps);
+  if (rate <= 0)
+    rate = -1;
   g_mutex_lock (&r->lock);
-  for (guint i = 0; i < MAX_SENDERS && rate > 0; i++)
+  for (guint i = 0; i < MAX_SENDERS; i++)
     if (r->clocks[i].ssrc == ssrc)
       r->clocks[i].clock_rate = rate;
   g_mutex_unlock (&r->lock);
