@@ -108,6 +108,7 @@ load_peer_config (McuServer *server, gboolean loopback, GError **error)
   pc->loopback_too = loopback;
   pc->public_address = *public_address ? g_strdup (public_address) : NULL;
   pc->ice_tcp = mcu_config_get_bool (config, "ice", "tcp");
+  pc->ice_lite = mcu_config_get_bool (config, "ice", "lite");
   pc->port_min = mcu_config_get_int (config, "ice", "port-min");
   pc->port_max = mcu_config_get_int (config, "ice", "port-max");
   pc->dtls_timeout_ms = mcu_config_get_int (config, "dtls", "handshake-timeout") * 1000;

@@ -1110,6 +1110,8 @@ mcu_sdp_answer (const McuSdp *offer, const McuSdpLocal *local, McuSdpNegotiated 
     w.setup = "active";
   w.trickle = n->remote_ice_trickle;
   out = mcu_sdp_new ();
+  if (local->ice_lite)
+    mcu_sdp_add_attribute (out, MCU_SDP_SESSION, "ice-lite", NULL);
   if (n->bundle) {
     g_autofree char *mids = g_strjoinv (" ", n->bundle_mids);
     g_autofree char *group = g_strdup_printf ("BUNDLE %s", mids);

@@ -25,6 +25,7 @@ typedef struct {
   const char *fingerprint;              /* "sha-256 AB:CD:..." */
   const char *const *candidates;        /* "candidate:..." attribute values (no "a="); NULL = trickle */
   gboolean end_of_candidates;
+  gboolean ice_lite;                    /* answer only: a=ice-lite (the local side answers checks, sends none) */
   /* SSRCs of the streams the local side sends; 0 = does not send that kind (the answer then never
    * offers to send on that m-line: sendrecv is answered recvonly). */
   guint32 audio_ssrc, video_ssrc, video_rtx_ssrc, content_ssrc, content_rtx_ssrc;

@@ -14,6 +14,10 @@
 
 #include <string.h>
 
+/* [ice] lite: a site nothing came from for this long is reported DISCONNECTED (its session's media
+ * timeout decides when it is gone); browsers send a consent check every ~5 s. */
+#define ROOM_SILENT_MS 30000
+
 #include "conference/echo.h"
 #include "conference/mix.h"
 #include "conference/room-error.h"
@@ -48,6 +52,8 @@ struct _McuRoom {
   McuMix *mix;               /* mode=mix: the room's mixers (NULL in echo rooms) */
   guint mix_watch;           /* seats watch that forwards moderation to the mix */
   RoomLink *link;            /* lets media-thread posts find the room, or learn it is gone */
+  McuIcePort *ice_port;      /* [ice] lite: the UDP port all the room's sites use (made at the first) */
+  McuPeerConfig lite_config; /* the server's peer config with ice_port set (shallow: borrows its strings) */
 };
 
 G_DEFINE_QUARK (mcu-room-error-quark, mcu_room_error)
@@ -318,6 +324,7 @@ mcu_room_unref (McuRoom *room)
   if (room->mix_watch != 0)
     mcu_seats_unwatch (room->seats, room->mix_watch);
   g_clear_pointer (&room->mix, mcu_mix_free);   /* after the media thread: no handler runs any more */
+  g_clear_pointer (&room->ice_port, mcu_ice_port_unref);
   if (room->link != NULL) {
     room->link->room = NULL;   /* talking events still queued for the control thread are dropped */
     room_link_unref (room->link);
@@ -444,6 +451,29 @@ on_session_ended (McuSession *session, const char *reason, gpointer user_data)
     mcu_room_end_session (room, mcu_session_get_id (session), reason);
 }
 
+/* [ice] lite: the room's sites share one port, made with the first session. If it cannot be made
+ * (no free port in the range) the site gets its own libnice agent, as without lite. */
+static const McuPeerConfig *
+lite_peer_config (McuRoom *room, const McuPeerConfig *peer_config)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!peer_config->ice_lite || peer_config->ice_port != NULL)
+    return peer_config;
+  if (room->ice_port == NULL) {
+    room->ice_port = mcu_ice_port_new (room->media_context, (const char *const *) peer_config->ice_addresses,
+                                       peer_config->port_min, peer_config->port_max, ROOM_SILENT_MS, &error);
+    if (room->ice_port == NULL) {
+      g_warning ("room %s: no ICE-lite port (%s); this site gets its own ICE agent", room->id, error->message);
+      return peer_config;
+    }
+    g_message ("room %s: sites connect to UDP port %u (ICE-lite)", room->id, mcu_ice_port_get_port (room->ice_port));
+  }
+  room->lite_config = *peer_config;
+  room->lite_config.ice_port = room->ice_port;
+  return &room->lite_config;
+}
+
 McuSession *
 mcu_room_new_session (McuRoom *room, McuSite *site, McuCertificate *certificate,
                       const McuPeerConfig *peer_config)
@@ -457,7 +487,7 @@ mcu_room_new_session (McuRoom *room, McuSite *site, McuCertificate *certificate,
   McuSessionSetup setup = {
     .media_context = room->media_context,
     .certificate = certificate,
-    .peer_config = peer_config,
+    .peer_config = lite_peer_config (room, peer_config),
     .site_name = mcu_site_get_name (site),
     .media = room->mode == MCU_ROOM_MIX ? mcu_mix_media () : mcu_echo_media (),
     .media_data = room->mix,

@@ -510,6 +510,7 @@ build_answer (McuSession *session, McuSdp *offer, GError **error)
     .fingerprint = fingerprint,
     .candidates = (const char *const *) candidates,
     .end_of_candidates = TRUE,
+    .ice_lite = mcu_peer_is_lite (session->peer),
     .audio_ssrc = session->ssrc[0],
     .video_ssrc = session->ssrc[1],
     .video_rtx_ssrc = session->ssrc[2],

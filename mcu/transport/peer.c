@@ -47,6 +47,7 @@
 #define BUFFER_SIZE (MCU_PEER_MAX_PACKET + MCU_SRTP_TRAILER_SPACE)
 #define MAX_ARRIVAL_AGE_US (500 * 1000)
 #define MAX_SOURCE_SCAN 4096u  /* source ids looked at by let_socket_sources_recurse, at most */
+#define MAX_REMOTE_CANDIDATES 32u /* lite: remote candidates kept to name the selected address's type */
 #define ICE_MAX_RETRANSMISSIONS 4u   /* copies of each connectivity check (libnice: 3), see configure_agent */
 
 struct _McuPeer {
@@ -57,8 +58,13 @@ struct _McuPeer {
   McuPeerCallbacks callbacks;
   gpointer user_data;
 
-  NiceAgent *agent;
+  NiceAgent *agent;       /* NULL in lite mode */
   guint stream_id;
+  gboolean lite;          /* ICE-lite on config.ice_port (server role) */
+  McuIcePortEntry *lite_entry; /* our credentials on the port; NULL once shut down */
+  char *remote_ufrag;     /* lite: for stats and restarts */
+  GPtrArray *remote_candidates; /* lite: NiceCandidate*, to name the type of a checking address */
+  gboolean nominated;     /* lite: the selected address came with USE-CANDIDATE */
   char *local_ufrag, *local_pwd;
   NiceComponentState ice_state;
   gboolean remote_set;
@@ -108,6 +114,7 @@ mcu_peer_config_clear (McuPeerConfig *config)
   g_clear_pointer (&config->turn_server, g_free);
   g_clear_pointer (&config->turn_user, g_free);
   g_clear_pointer (&config->turn_pass, g_free);
+  g_clear_pointer (&config->ice_port, mcu_ice_port_unref);
 }
 
 static void
@@ -120,6 +127,7 @@ config_copy (McuPeerConfig *dst, const McuPeerConfig *src)
   dst->turn_server = g_strdup (src->turn_server);
   dst->turn_user = g_strdup (src->turn_user);
   dst->turn_pass = g_strdup (src->turn_pass);
+  dst->ice_port = src->ice_port != NULL ? mcu_ice_port_ref (src->ice_port) : NULL;
   if (dst->dtls_timeout_ms == 0)
     dst->dtls_timeout_ms = DEFAULT_DTLS_TIMEOUT_MS;
 }
@@ -182,6 +190,18 @@ fail (McuPeer *peer, const char *reason)
   set_state (peer, MCU_PEER_STATE_FAILED, reason);
 }
 
+/* One datagram to the site: on the selected UDP pair's socket when there is one (always so in
+ * lite mode), else through libnice (TCP and relayed pairs; it refuses while no pair works). */
+static int
+send_datagram (McuPeer *peer, const guint8 *data, gsize len)
+{
+  if (mcu_udp_batch_has_target (peer->udp))
+    return mcu_udp_batch_send (peer->udp, data, len);
+  if (peer->lite)
+    return -ENOTCONN;
+  return nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) len, (const gchar *) data);
+}
+
 /* ---- DTLS ---- */
 
 static void
@@ -190,7 +210,7 @@ dtls_send (const guint8 *data, gsize len, gpointer user_data)
   McuPeer *peer = user_data;
 
   peer->stats.dtls_out++;
-  if (nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) len, (const gchar *) data) < 0)
+  if (send_datagram (peer, data, len) < 0)
     peer->stats.send_failures++; /* no pair yet: the DTLS timer sends the flight again */
 }
 
@@ -368,13 +388,11 @@ mcu_peer_get_arrival_us (McuPeer *peer)
   return peer->arrival_us;
 }
 
+/* One datagram from the site (RFC 7983 demultiplexing). @stamped: peer->arrival_us is already its
+ * receive time (lite: the port read it with the datagram), else it is asked for here. */
 static void
-ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
-          gpointer data)
+receive_datagram (McuPeer *peer, const guint8 *bytes, gsize len, gboolean stamped)
 {
-  McuPeer *peer = data;
-  const guint8 *bytes = (const guint8 *) buf;
-
   if (peer->closed)
     return;
   mcu_peer_ref (peer);
@@ -386,11 +404,13 @@ ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gcha
     receive_dtls (peer, bytes, len);
     break;
   case MCU_DEMUX_RTP:
-    peer->arrival_us = arrival_time (peer);
+    if (!stamped)
+      peer->arrival_us = arrival_time (peer);
     receive_srtp (peer, bytes, len, FALSE);
     break;
   case MCU_DEMUX_RTCP:
-    peer->arrival_us = arrival_time (peer);
+    if (!stamped)
+      peer->arrival_us = arrival_time (peer);
     receive_srtp (peer, bytes, len, TRUE);
     break;
   case MCU_DEMUX_MALFORMED_RTP:
@@ -400,6 +420,13 @@ ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gcha
     break;
   }
   mcu_peer_unref (peer);
+}
+
+static void
+ice_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+          gpointer data)
+{
+  receive_datagram (data, (const guint8 *) buf, len, FALSE);
 }
 
 /* ---- send path ---- */
@@ -420,11 +447,7 @@ send_protected (McuPeer *peer, const guint8 *packet, gsize len, gboolean rtcp)
     peer->stats.send_failures++;
     return n;
   }
-  if (mcu_udp_batch_has_target (peer->udp))
-    sent = mcu_udp_batch_send (peer->udp, peer->send_buf, (gsize) n);
-  else
-    sent = nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) n,
-                            (const gchar *) peer->send_buf);
+  sent = send_datagram (peer, peer->send_buf, (gsize) n);
   if (sent < 0) {
     peer->stats.send_failures++;
     return -EAGAIN;
@@ -471,7 +494,7 @@ mcu_peer_send_raw (McuPeer *peer, const guint8 *data, gsize len)
     return -ENOTCONN;
   if (data == NULL || len == 0 || len > G_MAXUINT16)
     return -EINVAL;
-  sent = nice_agent_send (peer->agent, peer->stream_id, COMPONENT, (guint) len, (const gchar *) data);
+  sent = send_datagram (peer, data, len);
   return sent < 0 ? -EAGAIN : sent;
 }
 
@@ -650,6 +673,155 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
   mcu_peer_unref (peer);
 }
 
+/* ---- ICE-lite (config.ice_port, server role) ---- */
+
+static void
+format_sockaddr (const struct sockaddr *addr, char *out, gsize size)
+{
+  NiceAddress nice;
+
+  nice_address_set_from_sockaddr (&nice, addr);
+  format_address (&nice, out, size);
+}
+
+/* What the site said a checking address is (its own candidates), else peer-reflexive. */
+static const char *
+remote_type_of (McuPeer *peer, const struct sockaddr *from)
+{
+  NiceAddress addr;
+
+  nice_address_set_from_sockaddr (&addr, from);
+  for (guint i = 0; i < peer->remote_candidates->len; i++) {
+    NiceCandidate *c = g_ptr_array_index (peer->remote_candidates, i);
+    if (nice_address_equal (&c->addr, &addr))
+      return mcu_ice_candidate_type_name (c->type);
+  }
+  return mcu_ice_candidate_type_name (NICE_CANDIDATE_TYPE_PEER_REFLEXIVE);
+}
+
+static void
+lite_select (McuPeer *peer, int fd, const struct sockaddr *from, socklen_t from_len)
+{
+  peer->selected_fd = fd;
+  memcpy (&peer->selected_remote, from, MIN (from_len, sizeof peer->selected_remote));
+  peer->selected_remote_len = MIN (from_len, sizeof peer->selected_remote);
+  peer->stats.has_selected_pair = TRUE;
+  g_strlcpy (peer->stats.local_address, mcu_ice_port_get_local_address (peer->config.ice_port, fd),
+             sizeof peer->stats.local_address);
+  format_sockaddr (from, peer->stats.remote_address, sizeof peer->stats.remote_address);
+  peer->stats.local_type = mcu_ice_candidate_type_name (NICE_CANDIDATE_TYPE_HOST);
+  peer->stats.remote_type = remote_type_of (peer, from);
+  peer->stats.transport = "udp";
+}
+
+/* A check passed (the port answered it). The site's agent chooses: its USE-CANDIDATE address is
+ * ours until it nominates another; before any nomination the last address that checked is used,
+ * so the DTLS handshake can start. */
+static void
+lite_on_check (gpointer owner, int fd, const struct sockaddr *from, socklen_t from_len, gboolean nominated)
+{
+  McuPeer *peer = owner;
+  gboolean was_connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
+                           peer->ice_state == NICE_COMPONENT_STATE_READY;
+
+  if (peer->closed)
+    return;
+  mcu_peer_ref (peer);
+  peer->stats.stun_in++;
+  if (nominated || !peer->nominated || !was_connected) {
+    lite_select (peer, fd, from, from_len);
+    peer->nominated = peer->nominated || nominated;
+  }
+  peer->ice_state = peer->nominated ? NICE_COMPONENT_STATE_READY : NICE_COMPONENT_STATE_CONNECTED;
+  update_direct_send (peer);
+  if (!was_connected) {
+    g_debug ("peer %p: ICE-lite %s from %s", (void *) peer, mcu_ice_component_state_name (peer->ice_state),
+             peer->stats.remote_address);
+    ice_connected (peer);
+  }
+  mcu_peer_unref (peer);
+}
+
+static void
+lite_on_packet (gpointer owner, guint8 *data, gsize len, gint64 arrival_us)
+{
+  McuPeer *peer = owner;
+
+  /* Media again after a silence: the site is back on the address it had. */
+  if (G_UNLIKELY (peer->ice_state == NICE_COMPONENT_STATE_FAILED) && !peer->closed) {
+    peer->ice_state = peer->nominated ? NICE_COMPONENT_STATE_READY : NICE_COMPONENT_STATE_CONNECTED;
+    update_direct_send (peer);
+    ice_connected (peer);
+  }
+  peer->arrival_us = arrival_us;
+  receive_datagram (peer, data, len, TRUE);
+}
+
+static void
+lite_on_silent (gpointer owner)
+{
+  McuPeer *peer = owner;
+
+  if (peer->closed || peer->ice_state == NICE_COMPONENT_STATE_FAILED)
+    return;
+  mcu_peer_ref (peer);
+  peer->ice_state = NICE_COMPONENT_STATE_FAILED;
+  update_direct_send (peer);   /* nothing more goes to a site that went quiet */
+  if (peer->srtp != NULL)
+    set_state (peer, MCU_PEER_STATE_DISCONNECTED, "nothing came from the site for a while");
+  mcu_peer_unref (peer);
+}
+
+/* ICE ufrag (8) and pwd (24) from the ice-chars: RFC 8839 asks for at least 24 bits and 128 bits
+ * of randomness; these carry 48 and 144. */
+static char *
+random_ice_string (guint length)
+{
+  static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *out = g_malloc (length + 1);
+
+  for (guint i = 0; i < length; i++)
+    out[i] = chars[g_random_int_range (0, 64)];
+  out[length] = '\0';
+  return out;
+}
+
+static void
+lite_new_credentials (McuPeer *peer)
+{
+  g_free (peer->local_ufrag);
+  g_free (peer->local_pwd);
+  peer->local_ufrag = random_ice_string (8);
+  peer->local_pwd = random_ice_string (24);
+}
+
+static void
+lite_start (McuPeer *peer)
+{
+  McuIcePortCallbacks callbacks = {
+    .on_packet = lite_on_packet,
+    .on_check = lite_on_check,
+    .on_silent = lite_on_silent,
+  };
+
+  peer->lite = TRUE;
+  peer->remote_candidates = g_ptr_array_new_with_free_func ((GDestroyNotify) nice_candidate_free);
+  lite_new_credentials (peer);
+  peer->lite_entry = mcu_ice_port_add (peer->config.ice_port, peer->local_ufrag, peer->local_pwd,
+                                       &callbacks, peer);
+}
+
+static void
+lite_gather (McuPeer *peer)
+{
+  g_auto (GStrv) lines = mcu_peer_get_local_candidates (peer);
+
+  for (guint i = 0; lines[i] != NULL && peer->callbacks.on_local_candidate != NULL; i++)
+    peer->callbacks.on_local_candidate (peer, lines[i], peer->user_data);
+  if (peer->callbacks.on_gathering_done != NULL)
+    peer->callbacks.on_gathering_done (peer, peer->user_data);
+}
+
 /* ---- construction ---- */
 
 static gboolean
@@ -786,10 +958,14 @@ mcu_peer_new (GMainContext *context, McuPeerRole role, McuCertificate *cert,
     options |= NICE_AGENT_OPTION_REGULAR_NOMINATION;
   if (peer->config.consent_freshness)
     options |= NICE_AGENT_OPTION_CONSENT_FRESHNESS;
-  peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245, options);
-  if (!configure_agent (peer, error)) {
-    mcu_peer_unref (peer);
-    return NULL;
+  if (role == MCU_PEER_ROLE_SERVER && peer->config.ice_port != NULL) {
+    lite_start (peer);
+  } else {
+    peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245, options);
+    if (!configure_agent (peer, error)) {
+      mcu_peer_unref (peer);
+      return NULL;
+    }
   }
   peer->dtls = mcu_dtls_new (cert, role == MCU_PEER_ROLE_CLIENT ? MCU_DTLS_ROLE_CLIENT
                                                                 : MCU_DTLS_ROLE_SERVER,
@@ -798,8 +974,10 @@ mcu_peer_new (GMainContext *context, McuPeerRole role, McuCertificate *cert,
     mcu_peer_unref (peer);
     return NULL;
   }
-  connect_agent (peer);
-  refresh_credentials (peer);
+  if (!peer->lite) {
+    connect_agent (peer);
+    refresh_credentials (peer);
+  }
   peer->closed = FALSE;
   return peer;
 }
@@ -820,6 +998,10 @@ shut_down (McuPeer *peer)
   mcu_udp_batch_set_target (peer->udp, -1, NULL, 0);
   stop_timers (peer);
   mcu_dtls_close (peer->dtls);
+  if (peer->lite) {
+    g_clear_pointer (&peer->lite_entry, mcu_ice_port_remove);
+    return;
+  }
   nice_agent_attach_recv (peer->agent, peer->stream_id, COMPONENT, peer->context, NULL, NULL);
   g_signal_handlers_disconnect_by_data (peer->agent, peer);
   nice_agent_close_async (peer->agent, NULL, NULL);
@@ -831,6 +1013,9 @@ peer_clear (gpointer data)
   McuPeer *peer = data;
 
   shut_down (peer);
+  g_clear_pointer (&peer->lite_entry, mcu_ice_port_remove); /* a peer that never opened */
+  g_clear_pointer (&peer->remote_candidates, g_ptr_array_unref);
+  g_free (peer->remote_ufrag);
   if (peer->agent != NULL) {
     g_signal_handlers_disconnect_by_data (peer->agent, peer);
     g_object_unref (peer->agent);
@@ -858,6 +1043,12 @@ McuPeerRole
 mcu_peer_get_role (McuPeer *peer)
 {
   return peer->role;
+}
+
+gboolean
+mcu_peer_is_lite (McuPeer *peer)
+{
+  return peer->lite;
 }
 
 McuPeerState
@@ -896,6 +1087,10 @@ mcu_peer_gather (McuPeer *peer, GError **error)
 {
   if (!check_open (peer, error))
     return FALSE;
+  if (peer->lite) {
+    lite_gather (peer);
+    return TRUE;
+  }
   if (!nice_agent_gather_candidates (peer->agent, peer->stream_id)) {
     g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE,
                  "ICE gathering failed (no usable local address or port?)");
@@ -908,8 +1103,13 @@ mcu_peer_gather (McuPeer *peer, GError **error)
 char **
 mcu_peer_get_local_candidates (McuPeer *peer)
 {
-  GSList *candidates = nice_agent_get_local_candidates (peer->agent, peer->stream_id, COMPONENT);
-  GPtrArray *lines = g_ptr_array_new ();
+  GSList *candidates;
+  GPtrArray *lines;
+
+  if (peer->lite)
+    return mcu_ice_port_get_candidates (peer->config.ice_port, peer->config.public_address);
+  candidates = nice_agent_get_local_candidates (peer->agent, peer->stream_id, COMPONENT);
+  lines = g_ptr_array_new ();
 
   for (GSList *l = candidates; l != NULL; l = l->next) {
     NiceCandidate *candidate = l->data;
@@ -945,6 +1145,13 @@ set_remote_credentials (McuPeer *peer, const char *ufrag, const char *pwd, GErro
     g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID,
                  "ICE ufrag must be 4-256 and pwd 22-256 characters of [A-Za-z0-9+/]");
     return FALSE;
+  }
+  if (peer->lite) {  /* a lite agent sends no checks: the remote password is not needed */
+    g_free (peer->remote_ufrag);
+    peer->remote_ufrag = g_strdup (ufrag);
+    if (peer->ice_state == NICE_COMPONENT_STATE_DISCONNECTED)
+      peer->ice_state = NICE_COMPONENT_STATE_CONNECTING;
+    return TRUE;
   }
   if (!nice_agent_set_remote_credentials (peer->agent, peer->stream_id, ufrag, pwd)) {
     g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "libnice refused the credentials");
@@ -998,6 +1205,20 @@ mcu_peer_add_remote_candidate (McuPeer *peer, const char *candidate, GError **er
                  "TCP candidate ignored: ICE-TCP is off");
     return FALSE;
   }
+  if (peer->lite) {
+    /* The site's checks bring its addresses; its candidates only name their types in stats. */
+    if (parsed->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
+      nice_candidate_free (parsed);
+      g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_UNSUPPORTED,
+                   "TCP candidate ignored: the single-port (ICE-lite) server takes UDP only");
+      return FALSE;
+    }
+    if (peer->remote_candidates->len < MAX_REMOTE_CANDIDATES)
+      g_ptr_array_add (peer->remote_candidates, parsed);
+    else
+      nice_candidate_free (parsed);
+    return TRUE;
+  }
   list.data = parsed;
   added = nice_agent_set_remote_candidates (peer->agent, peer->stream_id, COMPONENT, &list);
   nice_candidate_free (parsed);
@@ -1012,7 +1233,7 @@ mcu_peer_add_remote_candidate (McuPeer *peer, const char *candidate, GError **er
 void
 mcu_peer_end_of_candidates (McuPeer *peer)
 {
-  if (!peer->closed)
+  if (!peer->closed && !peer->lite)
     nice_agent_peer_candidate_gathering_done (peer->agent, peer->stream_id);
 }
 
@@ -1028,6 +1249,12 @@ mcu_peer_restart_ice (McuPeer *peer, const char *remote_ufrag, const char *remot
     g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_INVALID,
                  "ICE restart needs both remote ufrag and pwd (valid), or neither");
     return FALSE;
+  }
+  if (peer->lite) {
+    /* New credentials; the selected address stays in use until the site nominates another. */
+    lite_new_credentials (peer);
+    mcu_ice_port_entry_set_credentials (peer->lite_entry, peer->local_ufrag, peer->local_pwd);
+    return remote_ufrag == NULL || set_remote_credentials (peer, remote_ufrag, remote_pwd, error);
   }
   if (!nice_agent_restart_stream (peer->agent, peer->stream_id)) {
     g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_ICE, "libnice could not restart ICE");

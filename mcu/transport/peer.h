@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "cert.h"
+#include "ice-port.h"
 
 G_BEGIN_DECLS
 
@@ -62,6 +63,10 @@ typedef struct {
                             after ICE first connected, default 10000 */
   gboolean consent_freshness; /* RFC 7675: check the remote still answers (libnice: every ~5 s,
                                  lost after 30 s → DISCONNECTED); default TRUE */
+  gboolean ice_lite;     /* server role: rooms make an McuIcePort and set ice_port (below) */
+  McuIcePort *ice_port;  /* server role: ICE-lite on this shared port (the room's) instead of a
+                            libnice agent; the candidates are the port's, no STUN/TURN/ICE-TCP.
+                            NULL = libnice. The peer holds a reference. */
 } McuPeerConfig;
 
 typedef struct {
@@ -124,6 +129,8 @@ void mcu_peer_unref (McuPeer *peer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuPeer, mcu_peer_unref)
 
 McuPeerRole mcu_peer_get_role (McuPeer *peer);
+/* TRUE when the peer answers checks on an McuIcePort (its description says a=ice-lite). */
+gboolean mcu_peer_is_lite (McuPeer *peer);
 McuPeerState mcu_peer_get_state (McuPeer *peer);
 /* Our ICE ufrag/pwd for the SDP; they change with mcu_peer_restart_ice (). (transfer none) */
 void mcu_peer_get_local_credentials (McuPeer *peer, const char **ufrag, const char **pwd);

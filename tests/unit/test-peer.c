@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 
 #define WAIT_MS 10000
 
@@ -35,6 +37,7 @@ typedef struct {
   GMainContext *context;
   McuCertificate *cert_server, *cert_client;
   Side server, client;
+  McuIcePort *port;        /* the lite variants: the server answers checks on this port */
 } Fixture;
 
 /* ---- helpers ---- */
@@ -90,6 +93,12 @@ side_in_state (Fixture *f, gconstpointer data)
   const Side *side = data;
   return side->n_states > 0 && (side->states[side->n_states - 1] == MCU_PEER_STATE_FAILED ||
                                 side->states[side->n_states - 1] == MCU_PEER_STATE_CLOSED);
+}
+
+static gboolean
+server_disconnected (Fixture *f, gconstpointer data)
+{
+  return mcu_peer_get_state (f->server.peer) == MCU_PEER_STATE_DISCONNECTED;
 }
 
 typedef struct {
@@ -194,6 +203,8 @@ make_peer (Fixture *f, Side *side, McuPeerRole role, McuCertificate *cert, guint
   config.ice_addresses = g_strsplit ("127.0.0.1", ",", -1);
   if (dtls_timeout_ms != 0)
     config.dtls_timeout_ms = dtls_timeout_ms;
+  if (role == MCU_PEER_ROLE_SERVER && f->port != NULL)
+    config.ice_port = mcu_ice_port_ref (f->port);
   peer = mcu_peer_new (f->context, role, cert, &config, &callbacks, side, &error);
   g_assert_no_error (error);
   mcu_peer_config_clear (&config);
@@ -220,13 +231,19 @@ remake_peers_with_tcp (Fixture *f)
   mcu_peer_config_clear (&config);
 }
 
+/* @lite: the server is ICE-lite on a port of its own that reports a site silent after 1 s. */
 static void
-fixture_setup (Fixture *f, gconstpointer data)
+fixture_make (Fixture *f, gconstpointer data, gboolean lite)
 {
+  static const char *const loopback[] = { "127.0.0.1", NULL };
   g_autoptr (GError) error = NULL;
 
   f->context = g_main_context_new ();
   g_main_context_push_thread_default (f->context);
+  if (lite) {
+    f->port = mcu_ice_port_new (f->context, loopback, 0, 0, 1000, &error);
+    g_assert_no_error (error);
+  }
   f->cert_server = mcu_certificate_new_generated ("server", &error);
   f->cert_client = mcu_certificate_new_generated ("client", &error);
   g_assert_no_error (error);
@@ -235,6 +252,19 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->server.peer = make_peer (f, &f->server, MCU_PEER_ROLE_SERVER, f->cert_server,
                               GPOINTER_TO_UINT (data));
   f->client.peer = make_peer (f, &f->client, MCU_PEER_ROLE_CLIENT, f->cert_client, 0);
+  g_assert_true (mcu_peer_is_lite (f->server.peer) == lite);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  fixture_make (f, data, FALSE);
+}
+
+static void
+fixture_setup_lite (Fixture *f, gconstpointer data)
+{
+  fixture_make (f, data, TRUE);
 }
 
 static void
@@ -242,6 +272,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->server.peer, mcu_peer_unref);
   g_clear_pointer (&f->client.peer, mcu_peer_unref);
+  g_clear_pointer (&f->port, mcu_ice_port_unref);
   /* Let libnice finish its asynchronous close before the context goes. */
   while (g_main_context_iteration (f->context, FALSE))
     ;
@@ -475,8 +506,12 @@ test_batch (Fixture *f, gconstpointer data)
   Counts first = { &f->client, 5, 1 };
   g_assert_true (wait_for (f, received_at_least, &first, WAIT_MS));
   mcu_peer_get_stats (f->server.peer, &before);
-  g_assert_cmpuint (before.direct_packets, ==, 6);
-  g_assert_cmpuint (before.direct_syscalls, ==, 6);
+  /* DTLS flights sent once the pair was chosen went the same way (with ICE-lite all of them). */
+  g_assert_cmpuint (before.direct_packets, >=, 6);
+  g_assert_cmpuint (before.direct_packets, <=, 6 + before.dtls_out);
+  if (f->port != NULL)
+    g_assert_cmpuint (before.direct_packets, ==, 6 + before.dtls_out);
+  g_assert_cmpuint (before.direct_syscalls, ==, before.direct_packets);
 
   mcu_peer_begin_batch (f->server.peer);
   for (guint16 seq = 100; seq < 110; seq++)
@@ -887,6 +922,123 @@ test_config_candidates (Fixture *f, gconstpointer data)
   g_free (side.last_reason);
 }
 
+/* ICE-lite: a site nothing comes from is DISCONNECTED after the port's silence limit (1 s here),
+ * and nothing more is sent to it; its next packet brings it back and the server sends again. */
+static void
+test_lite_silent (Fixture *f, gconstpointer data)
+{
+  guint8 buf[MCU_PEER_MAX_PACKET];
+
+  connect_peers (f);
+  g_assert_true (wait_for (f, server_disconnected, NULL, WAIT_MS));
+  g_assert_nonnull (strstr (f->server.last_reason, "nothing came"));
+  g_assert_cmpint (mcu_peer_send_rtp (f->server.peer, buf, make_rtp (buf, 1, 10)), ==, -EAGAIN);
+
+  send_burst (&f->client, 10, 5);
+  Counts back = { &f->server, 5, 1 };
+  g_assert_true (wait_for (f, received_at_least, &back, WAIT_MS));
+  g_assert_cmpint (mcu_peer_get_state (f->server.peer), ==, MCU_PEER_STATE_CONNECTED);
+  send_burst (&f->server, 500, 5);
+  Counts at_client = { &f->client, 5, 1 };
+  g_assert_true (wait_for (f, received_at_least, &at_client, WAIT_MS));
+  g_assert_cmpuint (f->server.bad_content + f->client.bad_content, ==, 0);
+}
+
+/* A binding request as a site's agent sends it, USERNAME "@ufrag:site", MESSAGE-INTEGRITY with
+ * @pwd (NULL: none); returns its length. */
+static gsize
+make_check (guint8 *buf, gsize size, const char *ufrag, const char *pwd)
+{
+  static const uint16_t attributes[] = { STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+                                         STUN_ATTRIBUTE_PRIORITY, STUN_ATTRIBUTE_ICE_CONTROLLING,
+                                         STUN_ATTRIBUTE_FINGERPRINT, 0 };
+  StunAgent agent;
+  StunMessage msg;
+  g_autofree char *username = g_strconcat (ufrag, ":site", NULL);
+
+  stun_agent_init (&agent, attributes, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  g_assert_true (stun_agent_init_request (&agent, &msg, buf, size, STUN_BINDING));
+  g_assert_cmpint (stun_message_append_string (&msg, STUN_ATTRIBUTE_USERNAME, username), ==, STUN_MESSAGE_RETURN_SUCCESS);
+  g_assert_cmpint (stun_message_append32 (&msg, STUN_ATTRIBUTE_PRIORITY, 12345), ==, STUN_MESSAGE_RETURN_SUCCESS);
+  g_assert_cmpint (stun_message_append64 (&msg, STUN_ATTRIBUTE_ICE_CONTROLLING, 42), ==, STUN_MESSAGE_RETURN_SUCCESS);
+  return stun_agent_finish_message (&agent, &msg, (const uint8_t *) pwd, pwd != NULL ? strlen (pwd) : 0);
+}
+
+/* Sends @len bytes of @buf from @socket to the port; returns the STUN class of the answer, or -1
+ * when none came within 300 ms (the port answers at once on loopback). */
+static int
+check_answer (Fixture *f, GSocket *socket, GSocketAddress *port, const guint8 *buf, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 reply[1500];
+  gint64 deadline = g_get_monotonic_time () + 300 * 1000;
+
+  g_socket_send_to (socket, port, (const gchar *) buf, len, NULL, &error);
+  g_assert_no_error (error);
+  while (g_get_monotonic_time () < deadline) {
+    gssize n = g_socket_receive (socket, (gchar *) reply, sizeof reply, NULL, NULL);
+    if (n >= 20)
+      return (reply[0] & 0x01) << 1 | (reply[1] & 0x10) >> 4; /* the class bits C1 C0 */
+    g_main_context_iteration (f->context, FALSE);
+  }
+  return -1;
+}
+
+/* ICE-lite on bad STUN: an unknown ufrag, a wrong password or no MESSAGE-INTEGRITY get an error
+ * response (class 3) and teach the port nothing; broken STUN and non-STUN from strangers get no
+ * answer; the right credentials get a success response (class 2) — from any address, as a site's
+ * new candidate would. The connected site is not disturbed. */
+static void
+test_lite_stun (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_autoptr (GSocketAddress) port = g_inet_socket_address_new_from_string ("127.0.0.1", mcu_ice_port_get_port (f->port));
+  const char *ufrag, *pwd;
+  McuIcePortStats before, after;
+  guint8 buf[600];
+  gsize len;
+
+  g_assert_no_error (error);
+  g_socket_set_blocking (socket, FALSE);
+  connect_peers (f);
+  mcu_peer_get_local_credentials (f->server.peer, &ufrag, &pwd);
+  mcu_ice_port_get_stats (f->port, &before);
+
+  len = make_check (buf, sizeof buf, "nosuchufrag", pwd);
+  g_assert_cmpint (check_answer (f, socket, port, buf, len), ==, 3);
+  len = make_check (buf, sizeof buf, ufrag, "wrongpasswordwrongpassword");
+  g_assert_cmpint (check_answer (f, socket, port, buf, len), ==, 3);
+  len = make_check (buf, sizeof buf, ufrag, NULL);
+  g_assert_cmpint (check_answer (f, socket, port, buf, len), ==, 3);
+  len = make_check (buf, sizeof buf, ufrag, pwd);
+  buf[len - 1] ^= 1;   /* a broken FINGERPRINT */
+  g_assert_cmpint (check_answer (f, socket, port, buf, len), ==, -1);
+  g_assert_cmpint (check_answer (f, socket, port, buf, 19), ==, -1);
+  mcu_ice_port_get_stats (f->port, &after);
+  g_assert_cmpuint (after.unauthorized - before.unauthorized, ==, 3);
+  g_assert_cmpuint (after.bad_stun - before.bad_stun, ==, 2);
+  g_assert_cmpuint (after.checks, ==, before.checks);
+
+  /* Not yet checked: its SRTP-looking datagrams are nobody's. */
+  buf[0] = 0x80;
+  g_assert_cmpint (check_answer (f, socket, port, buf, 100), ==, -1);
+  mcu_ice_port_get_stats (f->port, &after);
+  g_assert_cmpuint (after.unknown_source - before.unknown_source, ==, 1);
+
+  len = make_check (buf, sizeof buf, ufrag, pwd);
+  g_assert_cmpint (check_answer (f, socket, port, buf, len), ==, 2);
+  mcu_ice_port_get_stats (f->port, &after);
+  g_assert_cmpuint (after.checks - before.checks, ==, 1);
+
+  /* The site's own pair (it was nominated) is still the one in use. */
+  send_burst (&f->server, 700, 5);
+  Counts at_client = { &f->client, 5, 1 };
+  g_assert_true (wait_for (f, received_at_least, &at_client, WAIT_MS));
+  g_assert_cmpint (mcu_peer_get_state (f->server.peer), ==, MCU_PEER_STATE_CONNECTED);
+}
+
 static void
 test_candidate_lines (void)
 {
@@ -936,5 +1088,16 @@ main (int argc, char **argv)
   g_test_add ("/peer/dtls-timeout", Fixture, GUINT_TO_POINTER (1500), fixture_setup, test_dtls_timeout, fixture_teardown);
   g_test_add ("/peer/config-candidates", Fixture, NULL, fixture_setup, test_config_candidates, fixture_teardown);
   g_test_add ("/peer/bad-input", Fixture, NULL, fixture_setup, test_bad_input, fixture_teardown);
+  /* The same with an ICE-lite server on a shared port (the mcu's [ice] lite). */
+  g_test_add ("/peer/lite/connect-media-close", Fixture, NULL, fixture_setup_lite, test_connect_media, fixture_teardown);
+  g_test_add ("/peer/lite/arrival-time", Fixture, NULL, fixture_setup_lite, test_arrival_time, fixture_teardown);
+  g_test_add ("/peer/lite/trickle", Fixture, NULL, fixture_setup_lite, test_trickle, fixture_teardown);
+  g_test_add ("/peer/lite/batch", Fixture, NULL, fixture_setup_lite, test_batch, fixture_teardown);
+  g_test_add ("/peer/lite/ice-restart", Fixture, NULL, fixture_setup_lite, test_ice_restart, fixture_teardown);
+  g_test_add ("/peer/lite/garbage", Fixture, NULL, fixture_setup_lite, test_garbage, fixture_teardown);
+  g_test_add ("/peer/lite/wrong-fingerprint", Fixture, NULL, fixture_setup_lite, test_wrong_fingerprint, fixture_teardown);
+  g_test_add ("/peer/lite/bad-input", Fixture, NULL, fixture_setup_lite, test_bad_input, fixture_teardown);
+  g_test_add ("/peer/lite/silent", Fixture, NULL, fixture_setup_lite, test_lite_silent, fixture_teardown);
+  g_test_add ("/peer/lite/stun", Fixture, NULL, fixture_setup_lite, test_lite_stun, fixture_teardown);
   return g_test_run ();
 }
