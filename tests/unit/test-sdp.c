@@ -421,6 +421,26 @@ test_direction_no_local_stream (void)
   g_assert_cmpint (n->media[0].direction, ==, MCU_SDP_DIRECTION_SENDRECV);
 }
 
+/* An ICE-lite server says so at session level (RFC 8839 §5.3); a full one does not. */
+static void
+test_ice_lite (void)
+{
+  g_autofree char *text = small_offer ("sendrecv", "actpass", "VP8/90000");
+  g_autoptr (McuSdp) offer = parse_ok (text);
+  McuSdpLocal local = server;
+  g_autoptr (McuSdp) full = mcu_sdp_answer (offer, &server, NULL, NULL);
+  g_autoptr (McuSdp) lite = NULL;
+  g_autofree char *written = NULL;
+
+  g_assert_null (mcu_sdp_get_attribute (full, MCU_SDP_SESSION, "ice-lite"));
+  local.ice_lite = TRUE;
+  lite = mcu_sdp_answer (offer, &local, NULL, NULL);
+  g_assert_cmpstr (mcu_sdp_get_attribute (lite, MCU_SDP_SESSION, "ice-lite"), ==, "");
+  g_assert_null (mcu_sdp_get_attribute (lite, 0, "ice-lite"));
+  written = mcu_sdp_to_string (lite);
+  g_assert_nonnull (strstr (written, "\r\na=ice-lite\r\n"));
+}
+
 static void
 test_setup_roles (void)
 {
@@ -822,6 +842,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/answer/firefox", test_answer_firefox);
   g_test_add_func ("/sdp/answer/directions", test_directions);
   g_test_add_func ("/sdp/answer/no-local-stream", test_direction_no_local_stream);
+  g_test_add_func ("/sdp/answer/ice-lite", test_ice_lite);
   g_test_add_func ("/sdp/answer/setup-roles", test_setup_roles);
   g_test_add_func ("/sdp/answer/reject-video-without-vp8", test_reject_video_without_vp8);
   g_test_add_func ("/sdp/answer/no-bundle", test_no_bundle);
