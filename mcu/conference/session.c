@@ -686,6 +686,13 @@ patch_on_media (gpointer user_data)
   }
   for (guint i = 0; i < fragment->n_candidates; i++) {
     if (!mcu_peer_add_remote_candidate (session->peer, fragment->candidates[i].candidate, &error)) {
+      /* Ones we cannot use (mDNS names, TCP while ICE-TCP is off or the server is ICE-lite) are
+       * skipped, as in the offer: the site's other candidates still work. */
+      if (g_error_matches (error, MCU_PEER_ERROR, MCU_PEER_ERROR_UNSUPPORTED)) {
+        g_debug ("session %s: candidate skipped: %s", session->id, error->message);
+        g_clear_error (&error);
+        continue;
+      }
       if (restart)
         fail_pending (session, -1, "bad candidate", error);
       else

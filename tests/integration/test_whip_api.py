@@ -90,6 +90,17 @@ def main():
             mcutest.expect(headers.get("Access-Control-Expose-Headers", "").find("Location") >= 0, "CORS expose")
             location = headers["Location"]
             mcutest.expect(location.startswith("/whip/closed/"), f"Location {location}")
+            # Trickled candidates the server cannot use (an mDNS name; TCP, which the ICE-lite server
+            # does not take) are skipped, not refused: the PATCH succeeds. A malformed one is refused.
+            frag = {"Content-Type": "application/trickle-ice-sdpfrag"}
+            unusable = (b"a=mid:0\r\n"
+                        b"a=candidate:1 1 udp 2122260223 0c1d2e3f-1111-2222-3333-444455556666.local 54321 typ host\r\n"
+                        b"a=candidate:2 1 tcp 1518280447 192.0.2.7 9 typ host tcptype active\r\n")
+            code, _, body = request(base + location.lstrip("/"), "PATCH", unusable, frag)
+            mcutest.expect(code == 204, f"PATCH with unusable candidates: {code} {body}")
+            expect_error(request(base + location.lstrip("/"), "PATCH",
+                                 b"a=mid:0\r\na=candidate:3 1 udp 2122260223 192.0.2.7 99999 typ host\r\n", frag),
+                         400, "bad-fragment", "PATCH with a malformed candidate")
             code, headers2, _ = request(base + "whip/closed", "POST", offer, good)
             mcutest.expect(code == 201 and headers2["Location"] != location, "a re-join replaces the session")
             code, _, _ = request(base + location.lstrip("/"), "DELETE")
