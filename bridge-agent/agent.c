@@ -181,7 +181,7 @@ join (BridgeAgent *agent)
   bridge_media_get_counters (agent->media, &agent->seen);
   agent->last_in = agent->last_out = 0;
   agent->join_started = g_get_monotonic_time ();
-  if (!bridge_media_session_start (agent->media, &error))
+  if (!bridge_media_session_start (agent->media, bridge_reconnect_get_ice_tcp (agent->machine), &error))
     feed (agent, BRIDGE_EVENT_JOIN_FAILED, error->message);
   g_debug ("session start took %" G_GINT64_FORMAT " ms", (g_get_monotonic_time () - agent->join_started) / 1000);
 }
@@ -208,6 +208,19 @@ schedule_wake (BridgeAgent *agent, gint64 wake_at)
   agent->wake_source = g_timeout_add ((guint) MIN (delay_ms, G_MAXINT), on_wake, agent);
 }
 
+/* Media flows: which transport ICE selected (the next joins try it first), logged once per session. */
+static void
+note_transport (BridgeAgent *agent)
+{
+  const char *transport = bridge_media_get_ice_transport (agent->media);
+
+  if (transport == NULL)
+    return;
+  bridge_reconnect_note_transport (agent->machine, g_str_equal (transport, "tcp"));
+  g_message ("media over ICE %s (this join %s ICE-TCP candidates)", g_str_equal (transport, "tcp") ? "TCP" : "UDP",
+             bridge_reconnect_get_ice_tcp (agent->machine) ? "gathered" : "did not gather");
+}
+
 static void
 apply_step (BridgeAgent *agent, BridgeStep step)
 {
@@ -221,6 +234,7 @@ apply_step (BridgeAgent *agent, BridgeStep step)
     BridgeAdaptOutput start = bridge_adapt_get (agent->adapt);
     bridge_media_apply (agent->media, &start);
     agent->adapt_after = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+    note_transport (agent);
   }
   else if (step.actions & BRIDGE_ACTION_JOIN || step.actions & BRIDGE_ACTION_TEARDOWN)
     g_message ("%s: %s", bridge_state_to_string (step.state), step.reason);
@@ -373,6 +387,7 @@ status_get (BridgeStatusInfo *info, gpointer user_data)
   info->framerate = out.framerate;
   info->remb_kbps = agent->stats.remb_kbps;
   info->adapt_reason = out.why;
+  info->ice_transport = bridge_media_get_ice_transport (agent->media);
   info->recv = c.recv;
 }
 

@@ -81,11 +81,15 @@ BridgeMedia *bridge_media_new (const BridgeMediaConfig *config, const BridgeMedi
 void bridge_media_free (BridgeMedia *media);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BridgeMedia, bridge_media_free)
 
-/* A fresh webrtcbin linked to the capture; the offer arrives through hooks->offer_ready. */
-gboolean bridge_media_session_start (BridgeMedia *media, GError **error);
+/* A fresh webrtcbin linked to the capture; the offer arrives through hooks->offer_ready. Its ICE
+ * gathers UDP candidates, and ICE-TCP ones too when @ice_tcp (see bridge_reconnect_get_ice_tcp). */
+gboolean bridge_media_session_start (BridgeMedia *media, gboolean ice_tcp, GError **error);
 /* Drops the session's webrtcbin and decoders; the capture keeps running. Safe with no session. */
 void bridge_media_session_stop (BridgeMedia *media);
 gboolean bridge_media_has_session (BridgeMedia *media);
+/* Main loop: the transport of the session's selected ICE pair, "udp" or "tcp"; NULL when there is no
+ * session or no pair selected yet. (transfer none) */
+const char *bridge_media_get_ice_transport (BridgeMedia *media);
 /* Applies the server's SDP answer. */
 gboolean bridge_media_set_answer (BridgeMedia *media, const char *sdp, GError **error);
 

@@ -21,6 +21,8 @@ struct _BridgeReconnect {
   gboolean ever_connected;
   guint reconnects;
   guint attempt;
+  gboolean ice_tcp;      /* the current join gathers ICE-TCP candidates */
+  gboolean tcp_first;    /* the last session that connected ran over ICE-TCP */
   guint32 rng;
   char *last_error;
   char *reason;
@@ -148,6 +150,7 @@ start_join (BridgeReconnect *machine, BridgeState state, BridgeAction extra, cha
 
   machine->waiting = FALSE;
   machine->answered = FALSE;
+  machine->ice_tcp = (machine->attempt % 2 == 1) != machine->tcp_first;
   machine->deadline = now + (gint64) (machine->config.answer_timeout_us + machine->config.connect_timeout_us);
   enter (machine, state, now);
   set_reason (machine, reason);
@@ -319,4 +322,16 @@ const char *
 bridge_reconnect_get_last_error (const BridgeReconnect *machine)
 {
   return machine->last_error;
+}
+
+gboolean
+bridge_reconnect_get_ice_tcp (const BridgeReconnect *machine)
+{
+  return machine->ice_tcp;
+}
+
+void
+bridge_reconnect_note_transport (BridgeReconnect *machine, gboolean tcp)
+{
+  machine->tcp_first = tcp;
 }

@@ -522,12 +522,16 @@ connect_session_signal (BridgeSession *session, const char *signal, GCallback ca
 #define BRIDGE_ICE_MAX_RETRANSMISSIONS 4
 
 static void
-configure_nice_agent (BridgeSession *session)
+configure_nice_agent (BridgeSession *session, gboolean ice_tcp)
 {
   GstWebRTCICE *ice = NULL;
   GObject *agent = NULL;
 
   g_object_get (session->webrtc, "ice-agent", &ice, NULL);
+  /* Before any gathering: without local TCP candidates libnice forms no pair with the mcu's passive
+   * TCP ones either (see bridge_reconnect_get_ice_tcp for why UDP goes alone first). */
+  if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
+    g_object_set (ice, "ice-tcp", ice_tcp, NULL);
   if (ice != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
     g_object_get (ice, "agent", &agent, NULL);
   if (agent != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
@@ -539,7 +543,7 @@ configure_nice_agent (BridgeSession *session)
 }
 
 gboolean
-bridge_media_session_start (BridgeMedia *media, GError **error)
+bridge_media_session_start (BridgeMedia *media, gboolean ice_tcp, GError **error)
 {
   bridge_media_session_stop (media);
   BridgeSession *session = g_new0 (BridgeSession, 1);
@@ -558,7 +562,7 @@ bridge_media_session_start (BridgeMedia *media, GError **error)
   }
   g_object_set (session->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 BRIDGE_RECEIVE_LATENCY_MIN_MS, NULL);
-  configure_nice_agent (session);
+  configure_nice_agent (session, ice_tcp);
   connect_session_signal (session, "on-negotiation-needed", G_CALLBACK (on_negotiation_needed));
   connect_session_signal (session, "notify::ice-gathering-state", G_CALLBACK (on_gathering_state));
   connect_session_signal (session, "notify::ice-connection-state", G_CALLBACK (on_connection_state));
@@ -753,6 +757,22 @@ nice_agent_of (BridgeSession *session, guint *stream_id, GError **error)
   }
   *stream_id = 1; /* max-bundle: the single ICE stream libnice numbers 1 */
   return agent;
+}
+
+const char *
+bridge_media_get_ice_transport (BridgeMedia *media)
+{
+  guint stream = 0;
+  NiceCandidate *local = NULL, *remote = NULL;
+  const char *transport = NULL;
+
+  if (media->session == NULL || media->session->webrtc == NULL)
+    return NULL;
+  g_autoptr (GObject) agent = (GObject *) nice_agent_of (media->session, &stream, NULL);
+  if (agent != NULL && nice_agent_get_selected_pair ((NiceAgent *) agent, stream, NICE_COMPONENT_TYPE_RTP, &local,
+                                                     &remote))
+    transport = local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp";
+  return transport;
 }
 
 /* The BUNDLE tag (first m= section's mid, "audio0" for webrtcbin): the fragment's m= section names it. */

@@ -125,6 +125,7 @@ bridge_status_to_json (const BridgeStatusInfo *info)
   else
     json_builder_add_int_value (b, info->remb_kbps);
   add_string_or_null (b, "adapt", info->adapt_reason);
+  add_string_or_null (b, "ice_transport", info->ice_transport);
   add_recv (b, &info->recv);
   json_builder_end_object (b);
 

@@ -5,7 +5,7 @@
  *   GET  /             the status page (Vietnamese by default, ?lang=en for English) with raise-hand
  *                      and local-mute buttons; it polls /status.json every second
  *   GET  /status.json  {state, since, reconnects, rtt_ms, loss, send_kbps, audio_only, last_error,
- *                      video: {kbps, width, height, fps}, remb_kbps, adapt, recv: {...}, ...}
+ *                      video: {kbps, width, height, fps}, remb_kbps, adapt, ice_transport, recv: {...}, ...}
  *   POST /mute         body "true"/"false": local microphone mute
  *   POST /hand         body "true"/"false": raise or lower the hand
  *
@@ -63,6 +63,7 @@ typedef struct {
   guint width, height, framerate;  /* what the encoder is given now (the adaptation ladder's step) */
   guint remb_kbps;           /* the bitrate the mcu asks for (REMB); 0: none received */
   const char *adapt_reason;  /* what decided the last adaptation step; NULL: none yet */
+  const char *ice_transport; /* "udp" or "tcp": the selected ICE pair's; NULL: no session or no pair yet */
   BridgeRecvStats recv;      /* receive side: audio continuity and video freezes */
 } BridgeStatusInfo;
 

@@ -322,6 +322,48 @@ test_jitter_is_seeded (void)
   g_assert_true (differs); /* two sites do not back off in lockstep */
 }
 
+/* ICE-TCP goes with UDP only after a failed UDP-only join, alternating while joins fail; once a session
+ * connected, later joins first try the transport it ran over. */
+static void
+test_ice_tcp_fallback (void)
+{
+  g_autoptr (BridgeReconnect) m = bridge_reconnect_new (&cfg);
+  gint64 now = 1000 * S;
+  BridgeStep st = bridge_reconnect_handle (m, BRIDGE_EVENT_START, NULL, now);
+
+  g_assert_true (st.actions & BRIDGE_ACTION_JOIN);
+  g_assert_false (bridge_reconnect_get_ice_tcp (m));   /* the first join: UDP alone */
+  /* UDP-only ICE fails (a network that blocks UDP): the next attempt gathers TCP too. */
+  gboolean expect[] = { TRUE, FALSE, TRUE };
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++) {
+    st = bridge_reconnect_handle (m, BRIDGE_EVENT_ICE_FAILED, "ICE failed", now);
+    g_assert_cmpint (st.state, ==, BRIDGE_STATE_REJOINING);
+    now = st.wake_at;
+    st = bridge_reconnect_tick (m, now);
+    g_assert_true (st.actions & BRIDGE_ACTION_JOIN);
+    g_assert_cmpint (bridge_reconnect_get_ice_tcp (m), ==, expect[i]);
+  }
+  /* That join connects over TCP: after a cut, the re-join tries TCP first, then UDP alone. */
+  bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, now);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_MEDIA_FLOWING, NULL, now + S);
+  g_assert_cmpint (st.state, ==, BRIDGE_STATE_CONNECTED);
+  bridge_reconnect_note_transport (m, TRUE);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_SEND_STALLED, "stalled", now + 2 * S);
+  g_assert_true (st.actions & BRIDGE_ACTION_JOIN);
+  g_assert_true (bridge_reconnect_get_ice_tcp (m));
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_JOIN_FAILED, "HTTP 503", now + 3 * S);
+  st = bridge_reconnect_tick (m, st.wake_at);
+  g_assert_true (st.actions & BRIDGE_ACTION_JOIN);
+  g_assert_false (bridge_reconnect_get_ice_tcp (m));
+  /* A session that connected over UDP (TCP gathered or not) puts UDP alone first again. */
+  bridge_reconnect_handle (m, BRIDGE_EVENT_JOINED, NULL, st.wake_at);
+  bridge_reconnect_handle (m, BRIDGE_EVENT_MEDIA_FLOWING, NULL, st.wake_at + S);
+  bridge_reconnect_note_transport (m, FALSE);
+  st = bridge_reconnect_handle (m, BRIDGE_EVENT_SEND_STALLED, "stalled", st.wake_at + 2 * S);
+  g_assert_true (st.actions & BRIDGE_ACTION_JOIN);
+  g_assert_false (bridge_reconnect_get_ice_tcp (m));
+}
+
 static void
 test_state_names (void)
 {
@@ -347,6 +389,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agent/reconnect/stop", test_stop);
   g_test_add_func ("/agent/reconnect/backoff-bounds", test_backoff_bounds);
   g_test_add_func ("/agent/reconnect/jitter-seeded", test_jitter_is_seeded);
+  g_test_add_func ("/agent/reconnect/ice-tcp-fallback", test_ice_tcp_fallback);
   g_test_add_func ("/agent/reconnect/state-names", test_state_names);
   return g_test_run ();
 }

@@ -33,6 +33,7 @@ test_json_fields (void)
     .packets_received = G_GUINT64_CONSTANT (5000000000),
     .video_kbps = 250, .width = 320, .height = 180, .framerate = 7, .remb_kbps = 600,
     .adapt_reason = "loss above 10 %",
+    .ice_transport = "udp",
   };
   g_autofree char *text = bridge_status_to_json (&info);
   g_autoptr (JsonObject) o = parse_object (text);
@@ -55,6 +56,7 @@ test_json_fields (void)
   g_assert_cmpint (json_object_get_int_member (video, "fps"), ==, 7);
   g_assert_cmpint (json_object_get_int_member (o, "remb_kbps"), ==, 600);
   g_assert_cmpstr (json_object_get_string_member (o, "adapt"), ==, "loss above 10 %");
+  g_assert_cmpstr (json_object_get_string_member (o, "ice_transport"), ==, "udp");
 
   info.audio_only = FALSE;
   g_autofree char *sending = bridge_status_to_json (&info);
@@ -80,6 +82,7 @@ test_json_unknowns_are_null (void)
   g_assert_false (json_object_get_boolean_member (o, "audio_only"));
   g_assert_true (json_object_get_null_member (o, "remb_kbps"));
   g_assert_true (json_object_get_null_member (o, "adapt"));
+  g_assert_true (json_object_get_null_member (o, "ice_transport"));
 }
 
 static void
