@@ -353,26 +353,20 @@ arrival_of (McuIcePort *port, guint i, gint64 now_us, const struct timespec *rea
 }
 
 static void
-handle_datagram (PortSocket *s, guint i, gint64 arrival_us)
+handle_datagram (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_storage *from,
+                 socklen_t from_len, gint64 arrival_us)
 {
   McuIcePort *port = s->port;
-  struct mmsghdr *m = &port->msgs[i];
-  guint8 *data = port->bufs[i];
-  gsize len = m->msg_len;
   AddrKey key;
   McuIcePortEntry *entry;
 
-  if (m->msg_hdr.msg_flags & MSG_TRUNC) {
-    port->stats.truncated++;
-    return;
-  }
-  if (len == 0 || !addr_key_from (&key, &port->names[i])) {
+  if (len == 0 || !addr_key_from (&key, from)) {
     port->stats.bad_stun++;
     return;
   }
   entry = g_hash_table_lookup (port->by_address, &key);
   if (data[0] < 4) {               /* RFC 7983: STUN */
-    handle_stun (s, data, len, &port->names[i], m->msg_hdr.msg_namelen, &key, entry, arrival_us);
+    handle_stun (s, data, len, from, from_len, &key, entry, arrival_us);
     return;
   }
   if (entry == NULL) {
@@ -424,8 +418,15 @@ on_readable (gint fd, GIOCondition condition, gpointer data)
     port->stats.datagrams += (guint) n;
     now_us = g_get_monotonic_time ();
     clock_gettime (CLOCK_REALTIME, &real);
-    for (int i = 0; i < n; i++)
-      handle_datagram (s, (guint) i, arrival_of (port, (guint) i, now_us, &real));
+    for (int i = 0; i < n; i++) {
+      struct msghdr *hdr = &port->msgs[i].msg_hdr;
+
+      if (hdr->msg_flags & MSG_TRUNC)
+        port->stats.truncated++;
+      else
+        handle_datagram (s, port->bufs[i], port->msgs[i].msg_len, &port->names[i], hdr->msg_namelen,
+                         arrival_of (port, (guint) i, now_us, &real));
+    }
     if (n < RECV_BATCH)
       break;
   }
@@ -704,6 +705,19 @@ void
 mcu_ice_port_get_stats (McuIcePort *port, McuIcePortStats *stats)
 {
   *stats = port->stats;
+}
+
+void
+mcu_ice_port_inject (McuIcePort *port, guint8 *data, gsize len, const struct sockaddr *from, socklen_t from_len)
+{
+  struct sockaddr_storage address = { 0 };
+
+  g_return_if_fail (port->sockets->len > 0 && from_len <= sizeof address);
+  memcpy (&address, from, from_len);
+  mcu_ice_port_ref (port);
+  port->stats.datagrams++;
+  handle_datagram (g_ptr_array_index (port->sockets, 0), data, len, &address, from_len, g_get_monotonic_time ());
+  mcu_ice_port_unref (port);
 }
 
 /* ---- entries ---- */

@@ -61,6 +61,10 @@ char **mcu_ice_port_get_candidates (McuIcePort *port, const char *public_address
 /* "IP:port" of the socket @fd, for stats; "" if it is not one of the port's. (transfer none) */
 const char *mcu_ice_port_get_local_address (McuIcePort *port, int fd);
 void mcu_ice_port_get_stats (McuIcePort *port, McuIcePortStats *stats);
+/* Handles @data as if the first socket had read it from @from (tests, fuzzing). @data may be
+ * modified. */
+void mcu_ice_port_inject (McuIcePort *port, guint8 *data, gsize len, const struct sockaddr *from,
+                          socklen_t from_len);
 
 /* Registers a site: checks whose USERNAME starts with "@ufrag:" are answered with @pwd as the
  * key. @callbacks is copied. The entry holds a reference on the port. (transfer full) */
