@@ -47,10 +47,11 @@ static const McuConfigKey schema[] = {
     "TURN password" },
   { "ice", "tcp", MCU_CONFIG_BOOL, "true", 0, 0,
     "also offer passive ICE-TCP candidates, for sites whose networks block UDP" },
-  { "ice", "lite", MCU_CONFIG_BOOL, "false", 0, 0,
-    "one UDP port per room for all its sites (ICE-lite: the server answers the sites' checks and reads "
-    "many packets per system call): far less CPU with many sites; UDP only, so tcp, stun-server and "
-    "turn-server do not apply; port-min/port-max give each room's port" },
+  { "ice", "lite", MCU_CONFIG_BOOL, "true", 0, 0,
+    "one port per room for all its sites (ICE-lite: the server answers the sites' checks itself and reads "
+    "many packets per system call; far less CPU with many sites); tcp then listens on the same port number; "
+    "port-min/port-max give each room its port; stun-server and turn-server apply only with lite = false "
+    "(a libnice agent per site)" },
   { "ice", "consent-freshness", MCU_CONFIG_BOOL, "false", 0, 0,
     "RFC 7675 consent checks; off by default: with libnice a 10 s link flap then loses the site's media "
     "for good (a site that sends nothing for 30 s is dropped anyway)" },

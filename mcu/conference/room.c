@@ -462,7 +462,8 @@ lite_peer_config (McuRoom *room, const McuPeerConfig *peer_config)
     return peer_config;
   if (room->ice_port == NULL) {
     room->ice_port = mcu_ice_port_new (room->media_context, (const char *const *) peer_config->ice_addresses,
-                                       peer_config->port_min, peer_config->port_max, ROOM_SILENT_MS, &error);
+                                       peer_config->port_min, peer_config->port_max, peer_config->ice_tcp,
+                                       ROOM_SILENT_MS, &error);
     if (room->ice_port == NULL) {
       g_warning ("room %s: no ICE-lite port (%s); this site gets its own ICE agent", room->id, error->message);
       return peer_config;

@@ -30,6 +30,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
 #include <string.h>
@@ -47,6 +48,12 @@
 #define MAX_ARRIVAL_AGE_US (500 * 1000)
 #define BIND_TRIES 20             /* port numbers tried for "any port" when not every address takes one */
 #define HOST_TYPE_PREFERENCE 126u /* RFC 8445 §5.1.2.2 */
+#define TCP_KEY 0x100             /* or-ed into AddrKey.family: an ICE-TCP connection's address */
+#define TCP_BACKLOG 64
+#define TCP_MAX_CONNECTIONS 512   /* per port; more are refused at accept */
+#define TCP_FRAME_MAX RECV_BUFFER /* a longer RFC 4571 frame closes the connection */
+#define TCP_OUT_MAX (512 * 1024)  /* queued for a slow connection; past it whole packets are dropped */
+#define TCP_CHECK_WITHIN_US (10 * G_USEC_PER_SEC) /* a connection without a valid check by then is closed */
 
 typedef struct {
   guint16 family;
@@ -61,7 +68,25 @@ typedef struct {
   GSource *source;
   char ip[INET6_ADDRSTRLEN];
   char local[INET6_ADDRSTRLEN + 8]; /* "IP:port" or "[IP]:port" */
+  gboolean tcp;                   /* a listening ICE-TCP socket */
 } PortSocket;
+
+/* An accepted ICE-TCP connection (RFC 6544, passive; RFC 4571 framing both ways). */
+typedef struct {
+  McuIcePort *port;
+  PortSocket *listener;
+  guint64 id;                     /* never reused: what a peer keeps to send on it */
+  int fd;
+  GSource *source;
+  struct sockaddr_storage remote;
+  socklen_t remote_len;
+  McuIcePortEntry *entry;         /* after a valid check on it */
+  gint64 accepted_us;
+  guint8 in[2 + TCP_FRAME_MAX];
+  gsize in_len;
+  GByteArray *out;                /* framed bytes the kernel did not take yet */
+  gboolean writing;               /* the source also waits for G_IO_OUT */
+} TcpConn;
 
 struct _McuIcePortEntry {
   McuIcePort *port;
@@ -76,7 +101,11 @@ struct _McuIcePortEntry {
 
 struct _McuIcePort {
   GMainContext *context;
-  GPtrArray *sockets;             /* PortSocket* */
+  GPtrArray *sockets;             /* PortSocket*, UDP */
+  GPtrArray *listeners;           /* PortSocket*, ICE-TCP (passive), one per address; empty without */
+  gboolean tcp;
+  GHashTable *conns;              /* id (guint64*) → TcpConn */
+  guint64 next_conn_id;
   guint port_number;
   guint silent_ms;
   GHashTable *by_ufrag;           /* ufrag (an entry's string) → entry */
@@ -208,16 +237,21 @@ find_password (StunAgent *agent, StunMessage *message, uint8_t *username, uint16
   return true;
 }
 
+static int tcp_send (TcpConn *conn, const guint8 *data, gsize len);
+
 static void
-send_reply (PortSocket *s, const guint8 *data, gsize len, const struct sockaddr_storage *to,
+send_reply (PortSocket *s, TcpConn *conn, const guint8 *data, gsize len, const struct sockaddr_storage *to,
             socklen_t to_len)
 {
   /* A lost reply is a lost check: the site's agent sends it again. */
-  (void) sendto (s->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *) to, to_len);
+  if (conn != NULL)
+    (void) tcp_send (conn, data, len);
+  else
+    (void) sendto (s->fd, data, len, MSG_DONTWAIT, (const struct sockaddr *) to, to_len);
 }
 
 static void
-send_error (PortSocket *s, StunMessage *req, StunError code, const struct sockaddr_storage *from,
+send_error (PortSocket *s, TcpConn *conn, StunMessage *req, StunError code, const struct sockaddr_storage *from,
             socklen_t from_len)
 {
   McuIcePort *port = s->port;
@@ -230,7 +264,7 @@ send_error (PortSocket *s, StunMessage *req, StunError code, const struct sockad
     return;
   len = stun_agent_finish_message (&port->stun, &msg, NULL, 0);
   if (len > 0)
-    send_reply (s, reply, len, from, from_len);
+    send_reply (s, conn, reply, len, from, from_len);
 }
 
 static void
@@ -245,7 +279,7 @@ drop_old_credentials (McuIcePortEntry *entry)
 
 /* A valid binding request: answer, learn the address, tell the site. */
 static void
-answer_check (PortSocket *s, StunMessage *req, Validation *v, const struct sockaddr_storage *from,
+answer_check (PortSocket *s, TcpConn *conn, StunMessage *req, Validation *v, const struct sockaddr_storage *from,
               socklen_t from_len, const AddrKey *key, gint64 arrival_us)
 {
   McuIcePort *port = s->port;
@@ -262,23 +296,26 @@ answer_check (PortSocket *s, StunMessage *req, Validation *v, const struct socka
   if (ret != STUN_USAGE_ICE_RETURN_SUCCESS) {
     /* A site that also thinks it is controlled gets the 487 built above and switches roles. */
     if (ret == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT && len > 0)
-      send_reply (s, reply, len, from, from_len);
+      send_reply (s, conn, reply, len, from, from_len);
     port->stats.bad_stun++;
     return;
   }
-  send_reply (s, reply, len, from, from_len);
+  send_reply (s, conn, reply, len, from, from_len);
   port->stats.checks++;
   if (!v->old)
     drop_old_credentials (entry);
   learn_address (entry, key);
   entry->last_heard_us = arrival_us;
   entry->silent = FALSE;
-  entry->callbacks.on_check (entry->owner, s->fd, (const struct sockaddr *) from, from_len,
+  if (conn != NULL)
+    conn->entry = entry;
+  entry->callbacks.on_check (entry->owner, conn != NULL ? conn->fd : s->fd, conn != NULL ? conn->id : 0,
+                             (const struct sockaddr *) from, from_len,
                              stun_usage_ice_conncheck_use_candidate (req));
 }
 
 static void
-handle_stun (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_storage *from,
+handle_stun (PortSocket *s, TcpConn *conn, guint8 *data, gsize len, const struct sockaddr_storage *from,
              socklen_t from_len, const AddrKey *key, McuIcePortEntry *known, gint64 arrival_us)
 {
   McuIcePort *port = s->port;
@@ -289,7 +326,7 @@ handle_stun (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_stora
   status = stun_agent_validate (&port->stun, &req, data, len, find_password, &v);
   if (status == STUN_VALIDATION_UNAUTHORIZED || status == STUN_VALIDATION_UNAUTHORIZED_BAD_REQUEST) {
     port->stats.unauthorized++;
-    send_error (s, &req, status == STUN_VALIDATION_UNAUTHORIZED ? STUN_ERROR_UNAUTHORIZED
+    send_error (s, conn, &req, status == STUN_VALIDATION_UNAUTHORIZED ? STUN_ERROR_UNAUTHORIZED
                                                                : STUN_ERROR_BAD_REQUEST, from, from_len);
     return;
   }
@@ -299,7 +336,7 @@ handle_stun (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_stora
     size_t n = stun_agent_build_unknown_attributes_error (&port->stun, &msg, reply, sizeof reply, &req);
     port->stats.bad_stun++;
     if (n > 0)
-      send_reply (s, reply, n, from, from_len);
+      send_reply (s, conn, reply, n, from, from_len);
     return;
   }
   if (status != STUN_VALIDATION_SUCCESS || stun_message_get_method (&req) != STUN_BINDING) {
@@ -310,10 +347,10 @@ handle_stun (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_stora
   case STUN_REQUEST:
     if (v.entry == NULL) {          /* no USERNAME: not an ICE check */
       port->stats.unauthorized++;
-      send_error (s, &req, STUN_ERROR_BAD_REQUEST, from, from_len);
+      send_error (s, conn, &req, STUN_ERROR_BAD_REQUEST, from, from_len);
       return;
     }
-    answer_check (s, &req, &v, from, from_len, key, arrival_us);
+    answer_check (s, conn, &req, &v, from, from_len, key, arrival_us);
     return;
   case STUN_INDICATION:            /* a keepalive (RFC 8445 §11) from a site's address */
     if (known != NULL) {
@@ -352,8 +389,9 @@ arrival_of (McuIcePort *port, guint i, gint64 now_us, const struct timespec *rea
   return now_us;
 }
 
+/* One datagram (UDP), or one RFC 4571 frame of the ICE-TCP connection @conn. */
 static void
-handle_datagram (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_storage *from,
+handle_datagram (PortSocket *s, TcpConn *conn, guint8 *data, gsize len, const struct sockaddr_storage *from,
                  socklen_t from_len, gint64 arrival_us)
 {
   McuIcePort *port = s->port;
@@ -364,9 +402,11 @@ handle_datagram (PortSocket *s, guint8 *data, gsize len, const struct sockaddr_s
     port->stats.bad_stun++;
     return;
   }
+  if (conn != NULL)
+    key.family |= TCP_KEY;
   entry = g_hash_table_lookup (port->by_address, &key);
   if (data[0] < 4) {               /* RFC 7983: STUN */
-    handle_stun (s, data, len, from, from_len, &key, entry, arrival_us);
+    handle_stun (s, conn, data, len, from, from_len, &key, entry, arrival_us);
     return;
   }
   if (entry == NULL) {
@@ -424,7 +464,7 @@ on_readable (gint fd, GIOCondition condition, gpointer data)
       if (hdr->msg_flags & MSG_TRUNC)
         port->stats.truncated++;
       else
-        handle_datagram (s, port->bufs[i], port->msgs[i].msg_len, &port->names[i], hdr->msg_namelen,
+        handle_datagram (s, NULL, port->bufs[i], port->msgs[i].msg_len, &port->names[i], hdr->msg_namelen,
                          arrival_of (port, (guint) i, now_us, &real));
     }
     if (n < RECV_BATCH)
@@ -432,6 +472,233 @@ on_readable (gint fd, GIOCondition condition, gpointer data)
   }
   mcu_ice_port_unref (port);
   return G_SOURCE_CONTINUE;
+}
+
+/* ---- ICE-TCP (passive: the sites connect; RFC 6544 with RFC 4571 framing) ---- */
+
+typedef struct {
+  GSource source;
+  TcpConn *conn;
+  gpointer tag;
+} ConnSource;
+
+static void
+conn_free (gpointer data)
+{
+  TcpConn *conn = data;
+  AddrKey key;
+  gpointer old_key, owner;
+
+  if (conn->entry != NULL && addr_key_from (&key, &conn->remote)) {
+    key.family |= TCP_KEY;
+    if (g_hash_table_lookup_extended (conn->port->by_address, &key, &old_key, &owner) && owner == conn->entry)
+      forget_address (conn->entry, old_key);
+  }
+  if (conn->source != NULL) {
+    g_source_destroy (conn->source);
+    g_source_unref (conn->source);
+  }
+  close (conn->fd);
+  g_byte_array_unref (conn->out);
+  g_free (conn);
+}
+
+static void
+tcp_close (TcpConn *conn)
+{
+  g_hash_table_remove (conn->port->conns, &conn->id); /* frees it */
+}
+
+static void
+set_writing (TcpConn *conn, gboolean writing)
+{
+  ConnSource *cs = (ConnSource *) conn->source;
+
+  if (conn->writing == writing)
+    return;
+  conn->writing = writing;
+  g_source_modify_unix_fd (conn->source, cs->tag, G_IO_IN | (writing ? G_IO_OUT : 0));
+}
+
+/* Queues @len bytes of @data for the connection (the kernel's buffer was full); FALSE when over
+ * the limit (the caller drops the packet). */
+static gboolean
+queue_out (TcpConn *conn, const guint8 *data, gsize len)
+{
+  if (conn->out->len + len > TCP_OUT_MAX)
+    return FALSE;
+  g_byte_array_append (conn->out, data, (guint) len);
+  set_writing (conn, TRUE);
+  return TRUE;
+}
+
+/* One frame: the 2-byte length, then @data. Goes out at once when nothing is queued before it. */
+static int
+tcp_send (TcpConn *conn, const guint8 *data, gsize len)
+{
+  guint8 header[2] = { (guint8) (len >> 8), (guint8) len };
+  struct iovec iov[2] = { { header, 2 }, { (void *) data, len } };
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+  ssize_t sent = 0;
+
+  if (len == 0 || len > G_MAXUINT16)
+    return -EMSGSIZE;
+  if (conn->out->len + 2 + len > TCP_OUT_MAX) {
+    conn->port->stats.tcp_dropped++;
+    return -ENOBUFS;
+  }
+  if (conn->out->len == 0) {
+    sent = sendmsg (conn->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      return -errno;   /* the read side sees the connection end and closes it */
+    sent = MAX (sent, 0);
+  }
+  if ((gsize) sent < 2) {
+    queue_out (conn, header + sent, 2 - (gsize) sent);
+    queue_out (conn, data, len);
+  } else if ((gsize) sent < 2 + len) {
+    queue_out (conn, data + (sent - 2), len - (gsize) (sent - 2));
+  }
+  return (int) len;
+}
+
+static gboolean
+flush_out (TcpConn *conn)
+{
+  ssize_t sent = send (conn->fd, conn->out->data, conn->out->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+  if (sent < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  g_byte_array_remove_range (conn->out, 0, (guint) sent);
+  if (conn->out->len == 0)
+    set_writing (conn, FALSE);
+  return TRUE;
+}
+
+/* Hands the whole frames in conn->in on; FALSE when a frame is malformed (the connection is then
+ * closed: its framing is lost). */
+static gboolean
+take_frames (TcpConn *conn)
+{
+  gsize used = 0;
+
+  while (conn->in_len - used >= 2) {
+    gsize len = (gsize) conn->in[used] << 8 | conn->in[used + 1];
+
+    if (len == 0 || len > TCP_FRAME_MAX) {
+      conn->port->stats.bad_stun++;
+      return FALSE;
+    }
+    if (conn->in_len - used < 2 + len)
+      break;
+    handle_datagram (conn->listener, conn, conn->in + used + 2, len, &conn->remote, conn->remote_len,
+                     g_get_monotonic_time ());
+    used += 2 + len;
+  }
+  memmove (conn->in, conn->in + used, conn->in_len - used);
+  conn->in_len -= used;
+  return TRUE;
+}
+
+/* FALSE: close the connection (ended, broken, malformed). */
+static gboolean
+conn_ready (TcpConn *conn, GIOCondition condition)
+{
+  if ((condition & G_IO_OUT) && !flush_out (conn))
+    return FALSE;
+  if (!(condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    return TRUE;
+  for (guint round = 0; round < RECV_ROUNDS; round++) {
+    ssize_t n = recv (conn->fd, conn->in + conn->in_len, sizeof conn->in - conn->in_len, MSG_DONTWAIT);
+
+    if (n == 0)
+      return FALSE;
+    if (n < 0)
+      return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    conn->in_len += (gsize) n;
+    if (!take_frames (conn))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+conn_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  ConnSource *cs = (ConnSource *) source;
+  TcpConn *conn = cs->conn;
+  McuIcePort *port = mcu_ice_port_ref (conn->port);
+
+  if (!conn_ready (conn, g_source_query_unix_fd (source, cs->tag)))
+    tcp_close (conn);
+  mcu_ice_port_unref (port);
+  return G_SOURCE_CONTINUE;
+}
+
+static const GSourceFuncs conn_source_funcs = { NULL, NULL, conn_dispatch, NULL, NULL, NULL };
+
+static void
+add_connection (PortSocket *listener, int fd, const struct sockaddr_storage *remote, socklen_t remote_len)
+{
+  McuIcePort *port = listener->port;
+  TcpConn *conn = g_new0 (TcpConn, 1);
+  ConnSource *cs;
+  int one = 1;
+
+  (void) setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  conn->port = port;
+  conn->listener = listener;
+  conn->id = ++port->next_conn_id;
+  conn->fd = fd;
+  conn->remote = *remote;
+  conn->remote_len = remote_len;
+  conn->accepted_us = g_get_monotonic_time ();
+  conn->out = g_byte_array_new ();
+  conn->source = g_source_new ((GSourceFuncs *) &conn_source_funcs, sizeof (ConnSource));
+  cs = (ConnSource *) conn->source;
+  cs->conn = conn;
+  cs->tag = g_source_add_unix_fd (conn->source, fd, G_IO_IN);
+  g_source_set_name (conn->source, "mcu-ice-port-tcp");
+  g_source_attach (conn->source, port->context);
+  g_hash_table_insert (port->conns, &conn->id, conn);
+  port->stats.tcp_connections++;
+}
+
+static gboolean
+on_accept (gint fd, GIOCondition condition, gpointer data)
+{
+  PortSocket *listener = data;
+  McuIcePort *port = listener->port;
+
+  for (guint i = 0; i < TCP_BACKLOG; i++) {
+    struct sockaddr_storage remote;
+    socklen_t len = sizeof remote;
+    int conn = accept4 (fd, (struct sockaddr *) &remote, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (conn < 0)
+      break;
+    if (g_hash_table_size (port->conns) >= TCP_MAX_CONNECTIONS) {
+      port->stats.tcp_refused++;
+      close (conn);
+      continue;
+    }
+    add_connection (listener, conn, &remote, len);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Connections that never passed a check are closed after a while. */
+static void
+close_idle_connections (McuIcePort *port)
+{
+  gint64 limit = g_get_monotonic_time () - TCP_CHECK_WITHIN_US;
+  GHashTableIter iter;
+  TcpConn *conn;
+
+  g_hash_table_iter_init (&iter, port->conns);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    if (conn->entry == NULL && conn->accepted_us < limit)
+      g_hash_table_iter_remove (&iter);
 }
 
 /* ---- silence ---- */
@@ -443,6 +710,7 @@ check_silence (gpointer data)
   gint64 limit = g_get_monotonic_time () - (gint64) port->silent_ms * 1000;
 
   mcu_ice_port_ref (port);
+  close_idle_connections (port);
   for (guint i = 0; i < port->entries->len; i++) {
     McuIcePortEntry *entry = g_ptr_array_index (port->entries, i);
 
@@ -482,16 +750,29 @@ set_buffer (int fd, int force, int plain, int size)
     (void) setsockopt (fd, SOL_SOCKET, plain, &size, sizeof size);
 }
 
-/* A socket on @ip:@port_number (0 = any); NULL with @error set. */
+/* Prepares a socket of @s's kind before bind: receive times for UDP, address reuse (TIME_WAIT of
+ * an earlier run) for a TCP listener. */
+static int
+prepare_socket (PortSocket *s)
+{
+  int one = 1;
+
+  if (s->family == AF_INET6)
+    (void) setsockopt (s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (s->tcp)
+    return setsockopt (s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  return setsockopt (s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+}
+
+/* A UDP socket (@tcp: a listening TCP one) on @ip:@port_number (0 = any); NULL with @error set. */
 static PortSocket *
-open_socket (const char *ip, guint port_number, GError **error)
+open_socket (const char *ip, guint port_number, gboolean tcp, GError **error)
 {
   g_autoptr (GInetAddress) address = g_inet_address_new_from_string (ip);
   g_autoptr (GSocketAddress) bind_address = NULL;
   struct sockaddr_storage native;
   socklen_t native_len = sizeof native;
   PortSocket *s;
-  int one = 1;
 
   if (address == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "ICE address '%s' is not an IP address", ip);
@@ -502,15 +783,15 @@ open_socket (const char *ip, guint port_number, GError **error)
     return NULL;
   s = g_new0 (PortSocket, 1);
   s->family = native.ss_family;
-  s->fd = socket (s->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s->fd >= 0 && s->family == AF_INET6)
-    (void) setsockopt (s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (s->fd < 0 || setsockopt (s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0 ||
+  s->tcp = tcp;
+  s->fd = socket (s->family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s->fd < 0 || prepare_socket (s) < 0 ||
       bind (s->fd, (struct sockaddr *) &native, (socklen_t) g_socket_address_get_native_size (bind_address)) < 0 ||
-      getsockname (s->fd, (struct sockaddr *) &native, &native_len) < 0) {
+      getsockname (s->fd, (struct sockaddr *) &native, &native_len) < 0 ||
+      (tcp && listen (s->fd, TCP_BACKLOG) < 0)) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "UDP port %u on %s: %s", port_number, ip,
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s port %u on %s: %s", tcp ? "TCP" : "UDP",
+                 port_number, ip, g_strerror (err));
     close_socket (s);
     return NULL;
   }
@@ -532,21 +813,25 @@ socket_port (const PortSocket *s)
                                               : ((struct sockaddr_in *) &local)->sin_port);
 }
 
-/* Every address on @port_number (0: the first address picks one); FALSE if one refused. */
+/* Every address on @port_number (0: the first address picks one), UDP and with port->tcp a TCP
+ * listener too; FALSE if one refused. */
 static gboolean
 bind_all (McuIcePort *port, const char *const *addresses, guint port_number, GError **error)
 {
-  for (guint i = 0; addresses[i] != NULL; i++) {
-    PortSocket *s = open_socket (addresses[i], port_number, error);
+  for (guint k = 0; k < (port->tcp ? 2u : 1u); k++) {
+    for (guint i = 0; addresses[i] != NULL; i++) {
+      PortSocket *s = open_socket (addresses[i], port_number, k == 1, error);
 
-    if (s == NULL) {
-      g_ptr_array_set_size (port->sockets, 0);
-      return FALSE;
+      if (s == NULL) {
+        g_ptr_array_set_size (port->sockets, 0);
+        g_ptr_array_set_size (port->listeners, 0);
+        return FALSE;
+      }
+      s->port = port;
+      g_ptr_array_add (k == 1 ? port->listeners : port->sockets, s);
+      if (port_number == 0)
+        port_number = socket_port (s);
     }
-    s->port = port;
-    g_ptr_array_add (port->sockets, s);
-    if (port_number == 0)
-      port_number = socket_port (s);
   }
   port->port_number = port_number;
   return TRUE;
@@ -580,21 +865,26 @@ bind_sockets (McuIcePort *port, const char *const *addresses, guint port_min, gu
 }
 
 static void
+start_socket (McuIcePort *port, PortSocket *s)
+{
+  if (s->family == AF_INET6)
+    g_snprintf (s->local, sizeof s->local, "[%s]:%u", s->ip, port->port_number);
+  else
+    g_snprintf (s->local, sizeof s->local, "%s:%u", s->ip, port->port_number);
+  s->source = g_unix_fd_source_new (s->fd, G_IO_IN);
+  g_source_set_callback (s->source, s->tcp ? G_SOURCE_FUNC (on_accept) : G_SOURCE_FUNC (on_readable), s, NULL);
+  g_source_set_can_recurse (s->source, TRUE); /* see peer.c let_socket_sources_recurse */
+  g_source_set_name (s->source, s->tcp ? "mcu-ice-port-listen" : "mcu-ice-port");
+  g_source_attach (s->source, port->context);
+}
+
+static void
 start_reading (McuIcePort *port)
 {
-  for (guint i = 0; i < port->sockets->len; i++) {
-    PortSocket *s = g_ptr_array_index (port->sockets, i);
-
-    if (s->family == AF_INET6)
-      g_snprintf (s->local, sizeof s->local, "[%s]:%u", s->ip, port->port_number);
-    else
-      g_snprintf (s->local, sizeof s->local, "%s:%u", s->ip, port->port_number);
-    s->source = g_unix_fd_source_new (s->fd, G_IO_IN);
-    g_source_set_callback (s->source, G_SOURCE_FUNC (on_readable), s, NULL);
-    g_source_set_can_recurse (s->source, TRUE); /* see peer.c let_socket_sources_recurse */
-    g_source_set_name (s->source, "mcu-ice-port");
-    g_source_attach (s->source, port->context);
-  }
+  for (guint i = 0; i < port->sockets->len; i++)
+    start_socket (port, g_ptr_array_index (port->sockets, i));
+  for (guint i = 0; i < port->listeners->len; i++)
+    start_socket (port, g_ptr_array_index (port->listeners, i));
   port->silence_timer = g_timeout_source_new_seconds (1);
   g_source_set_callback (port->silence_timer, check_silence, port, NULL);
   g_source_attach (port->silence_timer, port->context);
@@ -611,6 +901,8 @@ port_clear (gpointer data)
     g_source_destroy (port->silence_timer);
     g_source_unref (port->silence_timer);
   }
+  g_hash_table_unref (port->conns);     /* before the tables their entries' addresses are in */
+  g_ptr_array_unref (port->listeners);
   g_ptr_array_unref (port->sockets);
   g_hash_table_unref (port->by_ufrag);
   g_hash_table_unref (port->by_address);
@@ -620,12 +912,15 @@ port_clear (gpointer data)
 
 McuIcePort *
 mcu_ice_port_new (GMainContext *context, const char *const *addresses, guint port_min, guint port_max,
-                  guint silent_ms, GError **error)
+                  gboolean tcp, guint silent_ms, GError **error)
 {
   McuIcePort *port = g_atomic_rc_box_new0 (McuIcePort);
 
   port->context = g_main_context_ref (context != NULL ? context : g_main_context_default ());
   port->sockets = g_ptr_array_new_with_free_func (close_socket);
+  port->listeners = g_ptr_array_new_with_free_func (close_socket);
+  port->tcp = tcp;
+  port->conns = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, conn_free);
   port->by_ufrag = g_hash_table_new (g_str_hash, g_str_equal);
   port->by_address = g_hash_table_new (addr_key_hash, addr_key_equal);
   port->entries = g_ptr_array_new ();
@@ -674,6 +969,32 @@ host_candidate (guint index, const char *ip, guint port_number)
   return g_strdup_printf ("candidate:%u 1 udp %u %s %u typ host", index + 1, priority, ip, port_number);
 }
 
+/* RFC 6544 §4.2: a passive host candidate's local preference carries the direction preference
+ * (passive: 2) in its top bits; below every UDP candidate's, so sites prefer UDP. */
+static char *
+tcp_candidate (guint index, const char *ip, guint port_number)
+{
+  guint32 local = (2u << 13) | (8191u - MIN (index, 8191u));
+  guint32 priority = (HOST_TYPE_PREFERENCE << 24) | (local << 8) | 255u;
+
+  return g_strdup_printf ("candidate:%u 1 tcp %u %s %u typ host tcptype passive", index + 1, priority, ip,
+                          port_number);
+}
+
+gboolean
+mcu_ice_port_has_tcp (McuIcePort *port)
+{
+  return port->listeners->len > 0;
+}
+
+int
+mcu_ice_port_send_tcp (McuIcePort *port, guint64 connection, const guint8 *data, gsize len)
+{
+  TcpConn *conn = g_hash_table_lookup (port->conns, &connection);
+
+  return conn != NULL ? tcp_send (conn, data, len) : -ENOTCONN;
+}
+
 char **
 mcu_ice_port_get_candidates (McuIcePort *port, const char *public_address)
 {
@@ -686,6 +1007,12 @@ mcu_ice_port_get_candidates (McuIcePort *port, const char *public_address)
   }
   if (public_address != NULL && *public_address != '\0')
     g_ptr_array_add (lines, host_candidate (n, public_address, port->port_number));
+  for (guint i = 0; i < port->listeners->len; i++) {
+    PortSocket *s = g_ptr_array_index (port->listeners, i);
+    g_ptr_array_add (lines, tcp_candidate (n + 1 + i, s->ip, port->port_number));
+  }
+  if (public_address != NULL && *public_address != '\0' && port->listeners->len > 0)
+    g_ptr_array_add (lines, tcp_candidate (n + 1 + port->listeners->len, public_address, port->port_number));
   g_ptr_array_add (lines, NULL);
   return (char **) g_ptr_array_free (lines, FALSE);
 }
@@ -693,11 +1020,18 @@ mcu_ice_port_get_candidates (McuIcePort *port, const char *public_address)
 const char *
 mcu_ice_port_get_local_address (McuIcePort *port, int fd)
 {
+  GHashTableIter iter;
+  TcpConn *conn;
+
   for (guint i = 0; i < port->sockets->len; i++) {
     PortSocket *s = g_ptr_array_index (port->sockets, i);
     if (s->fd == fd)
       return s->local;
   }
+  g_hash_table_iter_init (&iter, port->conns);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    if (conn->fd == fd)
+      return conn->listener->local;
   return "";
 }
 
@@ -716,7 +1050,7 @@ mcu_ice_port_inject (McuIcePort *port, guint8 *data, gsize len, const struct soc
   memcpy (&address, from, from_len);
   mcu_ice_port_ref (port);
   port->stats.datagrams++;
-  handle_datagram (g_ptr_array_index (port->sockets, 0), data, len, &address, from_len, g_get_monotonic_time ());
+  handle_datagram (g_ptr_array_index (port->sockets, 0), NULL, data, len, &address, from_len, g_get_monotonic_time ());
   mcu_ice_port_unref (port);
 }
 
@@ -763,6 +1097,12 @@ mcu_ice_port_remove (McuIcePortEntry *entry)
   if (entry == NULL)
     return;
   port = entry->port;
+  GHashTableIter iter;
+  TcpConn *conn;
+  g_hash_table_iter_init (&iter, port->conns);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    if (conn->entry == entry)
+      conn->entry = NULL;   /* its address goes with the entry's below */
   drop_old_credentials (entry);
   g_hash_table_remove (port->by_ufrag, entry->ufrag);
   for (guint i = 0; i < entry->keys->len; i++)

@@ -25,10 +25,12 @@ typedef struct {
    * be modified in place and is only valid during the call; @arrival_us is the kernel's receive
    * time on the monotonic clock. */
   void (*on_packet) (gpointer owner, guint8 *data, gsize len, gint64 arrival_us);
-  /* A valid connectivity check from @from, already answered; @fd is the socket it came on (send
-   * from it to reach @from). @nominated: it carried USE-CANDIDATE. */
-  void (*on_check) (gpointer owner, int fd, const struct sockaddr *from, socklen_t from_len,
-                    gboolean nominated);
+  /* A valid connectivity check from @from, already answered. UDP (@connection 0): @fd is the
+   * socket it came on (send from it to reach @from). ICE-TCP: @connection names the connection
+   * for mcu_ice_port_send_tcp (@fd is its socket, for stats only). @nominated: it carried
+   * USE-CANDIDATE. */
+  void (*on_check) (gpointer owner, int fd, guint64 connection, const struct sockaddr *from,
+                    socklen_t from_len, gboolean nominated);
   /* Nothing came from any of the entry's addresses for the port's silence limit (once, until
    * something comes again). */
   void (*on_silent) (gpointer owner);
@@ -42,13 +44,17 @@ typedef struct {
   guint64 bad_stun;         /* malformed STUN, or STUN we do not take (other methods, responses) */
   guint64 unknown_source;   /* non-STUN datagrams from an address no check came from */
   guint64 truncated;        /* datagrams larger than the receive buffer */
+  guint64 tcp_connections;  /* ICE-TCP connections accepted */
+  guint64 tcp_refused;      /* ... refused: TCP_MAX_CONNECTIONS open already */
+  guint64 tcp_dropped;      /* packets dropped for a connection whose queue was full */
 } McuIcePortStats;
 
 /* Binds one UDP socket on each of @addresses (IPv4 or IPv6 literals), all on one port number
- * taken from @port_min..@port_max (0, 0 = any), and starts reading them on @context. Sites that
- * send nothing for @silent_ms get on_silent. (transfer full) */
+ * taken from @port_min..@port_max (0, 0 = any), with @tcp also a listening ICE-TCP socket on each
+ * (passive candidates, RFC 6544: for sites whose networks block UDP), and starts reading them on
+ * @context. Sites that send nothing for @silent_ms get on_silent. (transfer full) */
 McuIcePort *mcu_ice_port_new (GMainContext *context, const char *const *addresses, guint port_min,
-                              guint port_max, guint silent_ms, GError **error);
+                              guint port_max, gboolean tcp, guint silent_ms, GError **error);
 McuIcePort *mcu_ice_port_ref (McuIcePort *port);
 void mcu_ice_port_unref (McuIcePort *port);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McuIcePort, mcu_ice_port_unref)
@@ -58,6 +64,10 @@ guint mcu_ice_port_get_port (McuIcePort *port);
 /* One host candidate line ("candidate:..." without "a=") per socket, and with @public_address
  * (1:1 NAT, may be NULL) one more on that address and the same port. (transfer full) */
 char **mcu_ice_port_get_candidates (McuIcePort *port, const char *public_address);
+gboolean mcu_ice_port_has_tcp (McuIcePort *port);
+/* Sends @data as one RFC 4571 frame on ICE-TCP connection @connection (from on_check). Returns
+ * @len, -ENOTCONN when the connection is gone, -ENOBUFS when its queue is full. */
+int mcu_ice_port_send_tcp (McuIcePort *port, guint64 connection, const guint8 *data, gsize len);
 /* "IP:port" of the socket @fd, for stats; "" if it is not one of the port's. (transfer none) */
 const char *mcu_ice_port_get_local_address (McuIcePort *port, int fd);
 void mcu_ice_port_get_stats (McuIcePort *port, McuIcePortStats *stats);

@@ -65,6 +65,7 @@ struct _McuPeer {
   char *remote_ufrag;     /* lite: for stats and restarts */
   GPtrArray *remote_candidates; /* lite: NiceCandidate*, to name the type of a checking address */
   gboolean nominated;     /* lite: the selected address came with USE-CANDIDATE */
+  guint64 lite_tcp;       /* lite: the port's ICE-TCP connection in use; 0 = UDP */
   char *local_ufrag, *local_pwd;
   NiceComponentState ice_state;
   gboolean remote_set;
@@ -195,6 +196,13 @@ fail (McuPeer *peer, const char *reason)
 static int
 send_datagram (McuPeer *peer, const guint8 *data, gsize len)
 {
+  if (peer->lite_tcp != 0) {
+    gboolean connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
+                         peer->ice_state == NICE_COMPONENT_STATE_READY;
+    return connected && !peer->closed
+               ? mcu_ice_port_send_tcp (peer->config.ice_port, peer->lite_tcp, data, len)
+               : -ENOTCONN;
+  }
   if (mcu_udp_batch_has_target (peer->udp))
     return mcu_udp_batch_send (peer->udp, data, len);
   if (peer->lite)
@@ -699,26 +707,30 @@ remote_type_of (McuPeer *peer, const struct sockaddr *from)
   return mcu_ice_candidate_type_name (NICE_CANDIDATE_TYPE_PEER_REFLEXIVE);
 }
 
+/* @connection: the port's ICE-TCP connection, 0 for UDP. */
 static void
-lite_select (McuPeer *peer, int fd, const struct sockaddr *from, socklen_t from_len)
+lite_select (McuPeer *peer, int fd, guint64 connection, const struct sockaddr *from, socklen_t from_len)
 {
   peer->selected_fd = fd;
+  peer->lite_tcp = connection;
   memcpy (&peer->selected_remote, from, MIN (from_len, sizeof peer->selected_remote));
-  peer->selected_remote_len = MIN (from_len, sizeof peer->selected_remote);
+  /* Only a UDP pair is a target for the datagram batch; TCP goes through the port (framing). */
+  peer->selected_remote_len = connection == 0 ? MIN (from_len, sizeof peer->selected_remote) : 0;
   peer->stats.has_selected_pair = TRUE;
   g_strlcpy (peer->stats.local_address, mcu_ice_port_get_local_address (peer->config.ice_port, fd),
              sizeof peer->stats.local_address);
   format_sockaddr (from, peer->stats.remote_address, sizeof peer->stats.remote_address);
   peer->stats.local_type = mcu_ice_candidate_type_name (NICE_CANDIDATE_TYPE_HOST);
   peer->stats.remote_type = remote_type_of (peer, from);
-  peer->stats.transport = "udp";
+  peer->stats.transport = connection == 0 ? "udp" : "tcp";
 }
 
 /* A check passed (the port answered it). The site's agent chooses: its USE-CANDIDATE address is
  * ours until it nominates another; before any nomination the last address that checked is used,
  * so the DTLS handshake can start. */
 static void
-lite_on_check (gpointer owner, int fd, const struct sockaddr *from, socklen_t from_len, gboolean nominated)
+lite_on_check (gpointer owner, int fd, guint64 connection, const struct sockaddr *from, socklen_t from_len,
+               gboolean nominated)
 {
   McuPeer *peer = owner;
   gboolean was_connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
@@ -729,7 +741,7 @@ lite_on_check (gpointer owner, int fd, const struct sockaddr *from, socklen_t fr
   mcu_peer_ref (peer);
   peer->stats.stun_in++;
   if (nominated || !peer->nominated || !was_connected) {
-    lite_select (peer, fd, from, from_len);
+    lite_select (peer, fd, connection, from, from_len);
     peer->nominated = peer->nominated || nominated;
   }
   peer->ice_state = peer->nominated ? NICE_COMPONENT_STATE_READY : NICE_COMPONENT_STATE_CONNECTED;
@@ -1207,10 +1219,10 @@ mcu_peer_add_remote_candidate (McuPeer *peer, const char *candidate, GError **er
   }
   if (peer->lite) {
     /* The site's checks bring its addresses; its candidates only name their types in stats. */
-    if (parsed->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
+    if (parsed->transport != NICE_CANDIDATE_TRANSPORT_UDP && !mcu_ice_port_has_tcp (peer->config.ice_port)) {
       nice_candidate_free (parsed);
       g_set_error (error, MCU_PEER_ERROR, MCU_PEER_ERROR_UNSUPPORTED,
-                   "TCP candidate ignored: the single-port (ICE-lite) server takes UDP only");
+                   "TCP candidate ignored: the room's ICE-lite port takes no ICE-TCP");
       return FALSE;
     }
     if (peer->remote_candidates->len < MAX_REMOTE_CANDIDATES)

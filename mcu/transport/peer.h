@@ -65,7 +65,8 @@ typedef struct {
                                  lost after 30 s → DISCONNECTED); default TRUE */
   gboolean ice_lite;     /* server role: rooms make an McuIcePort and set ice_port (below) */
   McuIcePort *ice_port;  /* server role: ICE-lite on this shared port (the room's) instead of a
-                            libnice agent; the candidates are the port's, no STUN/TURN/ICE-TCP.
+                            libnice agent; the candidates are the port's (ICE-TCP if it listens),
+                            no STUN/TURN.
                             NULL = libnice. The peer holds a reference. */
 } McuPeerConfig;
 

@@ -33,7 +33,8 @@ on_packet (gpointer owner, guint8 *data, gsize len, gint64 arrival_us)
 }
 
 static void
-on_check (gpointer owner, int fd, const struct sockaddr *from, socklen_t from_len, gboolean nominated)
+on_check (gpointer owner, int fd, guint64 connection, const struct sockaddr *from, socklen_t from_len,
+          gboolean nominated)
 {
   (*(guint *) owner)++;
 }
@@ -57,7 +58,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 
   if (size < 1 || size - 1 > sizeof buf)
     return 0;
-  port = mcu_ice_port_new (NULL, loopback, 0, 0, 30000, NULL);
+  port = mcu_ice_port_new (NULL, loopback, 0, 0, FALSE, 30000, NULL);
   if (port == NULL)
     return 0;
   entry = mcu_ice_port_add (port, UFRAG, PWD, &callbacks, &calls);

@@ -223,8 +223,17 @@ remake_peers_with_tcp (Fixture *f)
   config.ice_tcp = TRUE;
   g_clear_pointer (&f->server.peer, mcu_peer_unref);
   g_clear_pointer (&f->client.peer, mcu_peer_unref);
+  if (f->port != NULL) {
+    /* lite: a port that also listens for ICE-TCP (passive candidates) */
+    static const char *const loopback[] = { "127.0.0.1", NULL };
+    mcu_ice_port_unref (f->port);
+    f->port = mcu_ice_port_new (f->context, loopback, 0, 0, TRUE, 1000, &error);
+    g_assert_no_error (error);
+    config.ice_port = mcu_ice_port_ref (f->port);
+  }
   f->server.peer = mcu_peer_new (f->context, MCU_PEER_ROLE_SERVER, f->cert_server, &config, &callbacks,
                                  &f->server, &error);
+  g_clear_pointer (&config.ice_port, mcu_ice_port_unref);
   f->client.peer = mcu_peer_new (f->context, MCU_PEER_ROLE_CLIENT, f->cert_client, &config, &callbacks,
                                  &f->client, &error);
   g_assert_no_error (error);
@@ -241,7 +250,7 @@ fixture_make (Fixture *f, gconstpointer data, gboolean lite)
   f->context = g_main_context_new ();
   g_main_context_push_thread_default (f->context);
   if (lite) {
-    f->port = mcu_ice_port_new (f->context, loopback, 0, 0, 1000, &error);
+    f->port = mcu_ice_port_new (f->context, loopback, 0, 0, FALSE, 1000, &error);
     g_assert_no_error (error);
   }
   f->cert_server = mcu_certificate_new_generated ("server", &error);
@@ -1039,6 +1048,72 @@ test_lite_stun (Fixture *f, gconstpointer data)
   g_assert_cmpint (mcu_peer_get_state (f->server.peer), ==, MCU_PEER_STATE_CONNECTED);
 }
 
+/* Reads from @socket until it has @want bytes or the server closed it (returns what came). */
+static gsize
+tcp_read (Fixture *f, GSocket *socket, guint8 *buf, gsize want)
+{
+  gsize got = 0;
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (got < want && g_get_monotonic_time () < deadline) {
+    gssize n = g_socket_receive (socket, (gchar *) buf + got, want - got, NULL, NULL);
+    if (n == 0)
+      break;
+    if (n > 0)
+      got += (gsize) n;
+    g_main_context_iteration (f->context, FALSE);
+  }
+  return got;
+}
+
+/* ICE-lite's TCP side on bad input: a check with an unknown ufrag gets a framed error response on
+ * the connection; a frame longer than any datagram ends the connection (its framing cannot be
+ * trusted after it). The connected site is not disturbed. */
+static void
+test_lite_tcp_garbage (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) port = NULL;
+  const char *pwd;
+  guint8 buf[600], reply[1500];
+  static const guint8 huge[] = { 0xff, 0xff, 0x80, 0x60 };
+  McuIcePortStats before, after;
+  gsize len;
+
+  remake_peers_with_tcp (f);
+  exchange_only (f, mcu_certificate_get_fingerprint (f->cert_client), " tcp ");
+  g_assert_true (wait_for (f, both_connected, NULL, WAIT_MS));
+  mcu_ice_port_get_stats (f->port, &before);
+  port = g_inet_socket_address_new_from_string ("127.0.0.1", mcu_ice_port_get_port (f->port));
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_connect (socket, port, NULL, &error));
+  g_socket_set_blocking (socket, FALSE);
+
+  mcu_peer_get_local_credentials (f->server.peer, NULL, &pwd);
+  len = make_check (buf + 2, sizeof buf - 2, "nosuchufrag", pwd);
+  buf[0] = (guint8) (len >> 8), buf[1] = (guint8) len;
+  g_assert_cmpint (g_socket_send (socket, (const gchar *) buf, len + 2, NULL, &error), ==, (gssize) len + 2);
+  g_assert_cmpuint (tcp_read (f, socket, reply, 2 + 20), ==, 2 + 20);
+  g_assert_cmpuint ((reply[2] & 0x01) << 1 | (reply[3] & 0x10) >> 4, ==, 3);  /* an error response */
+
+  g_socket_send (socket, (const gchar *) huge, sizeof huge, NULL, &error);
+  g_assert_no_error (error);
+  while (tcp_read (f, socket, reply, sizeof reply) == sizeof reply)
+    ;   /* the rest of the error response, then the end */
+  g_assert_cmpint (g_socket_receive (socket, (gchar *) reply, sizeof reply, NULL, NULL), ==, 0); /* closed */
+  mcu_ice_port_get_stats (f->port, &after);
+  g_assert_cmpuint (after.tcp_connections - before.tcp_connections, ==, 1);
+  g_assert_cmpuint (after.unauthorized - before.unauthorized, ==, 1);
+  g_assert_cmpuint (after.bad_stun - before.bad_stun, ==, 1);
+
+  send_burst (&f->server, 1, 5);
+  Counts at_client = { &f->client, 5, 1 };
+  g_assert_true (wait_for (f, received_at_least, &at_client, WAIT_MS));
+  g_assert_cmpint (mcu_peer_get_state (f->server.peer), ==, MCU_PEER_STATE_CONNECTED);
+}
+
 static void
 test_candidate_lines (void)
 {
@@ -1093,11 +1168,13 @@ main (int argc, char **argv)
   g_test_add ("/peer/lite/arrival-time", Fixture, NULL, fixture_setup_lite, test_arrival_time, fixture_teardown);
   g_test_add ("/peer/lite/trickle", Fixture, NULL, fixture_setup_lite, test_trickle, fixture_teardown);
   g_test_add ("/peer/lite/batch", Fixture, NULL, fixture_setup_lite, test_batch, fixture_teardown);
+  g_test_add ("/peer/lite/tcp-pair", Fixture, NULL, fixture_setup_lite, test_tcp_pair, fixture_teardown);
   g_test_add ("/peer/lite/ice-restart", Fixture, NULL, fixture_setup_lite, test_ice_restart, fixture_teardown);
   g_test_add ("/peer/lite/garbage", Fixture, NULL, fixture_setup_lite, test_garbage, fixture_teardown);
   g_test_add ("/peer/lite/wrong-fingerprint", Fixture, NULL, fixture_setup_lite, test_wrong_fingerprint, fixture_teardown);
   g_test_add ("/peer/lite/bad-input", Fixture, NULL, fixture_setup_lite, test_bad_input, fixture_teardown);
   g_test_add ("/peer/lite/silent", Fixture, NULL, fixture_setup_lite, test_lite_silent, fixture_teardown);
   g_test_add ("/peer/lite/stun", Fixture, NULL, fixture_setup_lite, test_lite_stun, fixture_teardown);
+  g_test_add ("/peer/lite/tcp-garbage", Fixture, NULL, fixture_setup_lite, test_lite_tcp_garbage, fixture_teardown);
   return g_test_run ();
 }
