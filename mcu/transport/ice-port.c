@@ -764,9 +764,10 @@ prepare_socket (PortSocket *s)
   return setsockopt (s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 }
 
-/* A UDP socket (@tcp: a listening TCP one) on @ip:@port_number (0 = any); NULL with @error set. */
+/* A UDP socket (@tcp: a listening TCP one) on @ip:@port_number (0 = any); NULL with @error set
+ * (and *@err_out the system's errno when the system refused). */
 static PortSocket *
-open_socket (const char *ip, guint port_number, gboolean tcp, GError **error)
+open_socket (const char *ip, guint port_number, gboolean tcp, int *err_out, GError **error)
 {
   g_autoptr (GInetAddress) address = g_inet_address_new_from_string (ip);
   g_autoptr (GSocketAddress) bind_address = NULL;
@@ -790,6 +791,7 @@ open_socket (const char *ip, guint port_number, gboolean tcp, GError **error)
       getsockname (s->fd, (struct sockaddr *) &native, &native_len) < 0 ||
       (tcp && listen (s->fd, TCP_BACKLOG) < 0)) {
     int err = errno;
+    *err_out = err;
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s port %u on %s: %s", tcp ? "TCP" : "UDP",
                  port_number, ip, g_strerror (err));
     close_socket (s);
@@ -814,15 +816,23 @@ socket_port (const PortSocket *s)
 }
 
 /* Every address on @port_number (0: the first address picks one), UDP and with port->tcp a TCP
- * listener too; FALSE if one refused. */
+ * listener too; FALSE if one refused the port. An address the machine no longer has (an interface
+ * gone since the list was made: a VPN, a DHCP lease) is left out, unless none is left. */
 static gboolean
 bind_all (McuIcePort *port, const char *const *addresses, guint port_number, GError **error)
 {
   for (guint k = 0; k < (port->tcp ? 2u : 1u); k++) {
     for (guint i = 0; addresses[i] != NULL; i++) {
-      PortSocket *s = open_socket (addresses[i], port_number, k == 1, error);
+      g_autoptr (GError) local = NULL;
+      int err = 0;
+      PortSocket *s = open_socket (addresses[i], port_number, k == 1, &err, &local);
 
+      if (s == NULL && err == EADDRNOTAVAIL) {
+        g_message ("ICE address %s is not on this machine any more: left out", addresses[i]);
+        continue;
+      }
       if (s == NULL) {
+        g_propagate_error (error, g_steal_pointer (&local));
         g_ptr_array_set_size (port->sockets, 0);
         g_ptr_array_set_size (port->listeners, 0);
         return FALSE;
@@ -832,6 +842,10 @@ bind_all (McuIcePort *port, const char *const *addresses, guint port_number, GEr
       if (port_number == 0)
         port_number = socket_port (s);
     }
+  }
+  if (port->sockets->len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "none of the ICE addresses is on this machine");
+    return FALSE;
   }
   port->port_number = port_number;
   return TRUE;

@@ -1114,6 +1114,26 @@ test_lite_tcp_garbage (Fixture *f, gconstpointer data)
   g_assert_cmpint (mcu_peer_get_state (f->server.peer), ==, MCU_PEER_STATE_CONNECTED);
 }
 
+/* An ICE address the machine does not have (192.0.2.0/24 is documentation-only) is left out of
+ * the room's port, not a reason to have none; with no usable address at all it is an error. */
+static void
+test_lite_missing_address (void)
+{
+  static const char *const some[] = { "192.0.2.99", "127.0.0.1", NULL };
+  static const char *const none[] = { "192.0.2.99", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (McuIcePort) port = mcu_ice_port_new (NULL, some, 0, 0, TRUE, 1000, &error);
+  g_auto (GStrv) lines = NULL;
+
+  g_assert_no_error (error);
+  lines = mcu_ice_port_get_candidates (port, NULL);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);   /* 127.0.0.1: UDP and TCP */
+  g_assert_nonnull (strstr (lines[0], " udp 2130706431 127.0.0.1 "));
+  g_assert_nonnull (strstr (lines[1], " tcp "));
+  g_assert_null (mcu_ice_port_new (NULL, none, 0, 0, FALSE, 1000, &error));
+  g_assert_nonnull (error);
+}
+
 static void
 test_candidate_lines (void)
 {
@@ -1152,6 +1172,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/peer/candidate-lines", test_candidate_lines);
+  g_test_add_func ("/peer/lite/missing-address", test_lite_missing_address);
   g_test_add ("/peer/connect-media-close", Fixture, NULL, fixture_setup, test_connect_media, fixture_teardown);
   g_test_add ("/peer/arrival-time", Fixture, NULL, fixture_setup, test_arrival_time, fixture_teardown);
   g_test_add ("/peer/trickle", Fixture, NULL, fixture_setup, test_trickle, fixture_teardown);
