@@ -65,27 +65,28 @@ JOIN_DEADLINE_S = 60   # give up waiting (the run fails): the join is broken, no
 FREEZE_MIN_MS = 200   # the agent's rule (bridge-agent/media.c): a gap above this may be a freeze
 
 # Targets the agent does not meet yet: measured and printed as XFAIL (XPASS when met); MCU_PROFILES_STRICT=1
-# fails them. None now: rural-3g/frozen was one until the agent offered transport-cc (the mcu's ladder then
-# sees that its downlink delivers, and an RTT lifted by the agent's own uplink queue no longer cuts it),
-# started at 350 kbit/s instead of 750 into a 600 kbit/s uplink, and added the receiver reports and SRs
-# webrtcbin drops once transport-wide feedback is on (bridge-agent/rtcp-reports.c). Measured 2026-11-25 on
-# the shared 2-core machine, rural-3g: 0.0, 0.0, 0.7, 0.0, 0.0, 0.0 s a minute frozen (before: 0.0, 0.0, 1.9 and
-# earlier 5.7-60 s in bad runs).
-# Back on the list (2026-11-25, fourth session): on a quiet machine, more rural-3g runs gave, in s a
-# minute frozen: this session's build 1.4, 0.0, 3.0, 0.0, 0.0 (and a pass in the full test run); the
-# third session's build 0.0, 1.3; with the shipped start tier (start-tier = 1) 0.0, 1.1, 0.0. About one
-# run in three misses. The misses start in the first seconds of the call (a 640x360 composite before any feedback into
-# the 600 kbit/s downlink: RTT 4-7 s, then the ladder's tier moves and their key frames).
-# Fifth session (2026-11-25): fixed the agent's missing RTT in ~1 join in 5 (bridge-agent/rtcp-reports.c:
-# its jitter buffers then stayed at 200 ms, 1.5-2.3 s a minute frozen), tier moves (mix.c: a site now
-# switches at the new tier's key frame) and the edge of the window (edge_freeze_ms). In 24 runs after: 18
-# at 0.0-0.7 s a minute (14 at 0.0); 2 of the 14 with the machine quiet missed (2.0, 6.8: for the first
-# ~10 s ~90 % of the agent's uplink was lost and the rest ~5 s late, cause not found), 4 under load 6-8
-# (1.5-6.4: the mcu's timers and the agent's status late by 0.8-2.6 s). Still a known miss.
-KNOWN_MISSES = {
-    "rural-3g/frozen": "the agent's video froze over 1 s a minute in 2 of 14 quiet runs (its uplink lost "
-                       "~90 % and ran ~5 s late for the first ~10 s, cause not found) and more under load",
+# fails them. History of rural-3g/frozen (s a minute frozen, target <= 1): a known miss until the agent
+# offered transport-cc, started at 350 kbit/s and added the receiver reports webrtcbin drops (0.0-0.7 in 6
+# runs); back on the list when about one quiet run in three missed (1.1-3.0); then the agent's missing RTT,
+# tier moves and the window's edges were fixed (18 of 24 runs at 0.0-0.7; 2 quiet misses, 2.0 and 6.8, with
+# ~90 % of the uplink "lost" and the rest ~5 s late for ~10 s; 4 under load 6-8).
+# Sixth session (2026-11-25): those quiet misses were calls carried by ICE-TCP. libnice nominated the TCP
+# pair (the agent's active candidate, the mcu's passive one) in 2 of 19 joins although UDP worked, and TCP
+# cannot carry 350 kbit/s over 300 ms and 3 % loss: a 75 kB send queue (the 5-6 s RTT), libnice's drops
+# when it is full (the "loss"), the agent fell to audio only. The emulated link dropped and held nothing
+# unusual in those runs (tbf, NFQUEUE, nft and the mcu's socket counters sampled every 0.5 s). The agent
+# now gathers ICE-TCP only after a failed join (bridge-agent/reconnect.h) and the test checks that the media
+# ran over UDP. In 18 runs after: 14 with the agent answering its status on time all passed (0.0 x 13,
+# 0.6); the 3 misses (7.3, 7.4, 10.3) came with the machine loaded by other work (load 7-13) and the
+# agent's status polls late (4-16 of them over 0.9 s apart; 0-1 in the passes but one), as did the 4
+# loaded misses before. So the miss is known only for a starved run: STARVED_POLLS or more status polls
+# over LATE_POLL_MS apart in the window (its figures then measure the machine); otherwise it is strict.
+KNOWN_MISSES_WHEN_STARVED = {
+    "rural-3g/frozen": "the machine starved the agent (status polls late): under load 7-13 the agent's video "
+                       "froze 7-10 s a minute in 3 of 18 runs; on time it met the target in 14 of 14",
 }
+LATE_POLL_MS = 900     # the poll period is POLL_S plus the answer: ~0.55-0.7 s when the agent is not starved
+STARVED_POLLS = 3
 
 
 def agent_sample(agent, t0):
@@ -93,7 +94,7 @@ def agent_sample(agent, t0):
     r = s.get("recv") or {}
     return {"t": round((time.monotonic() - t0) * 1000), "state": s.get("state"), "rtt_ms": s.get("rtt_ms"),
             "reconnects": s.get("reconnects"), "send_kbps": s.get("send_kbps"), "sending": s.get("video"),
-            "audio_only": s.get("audio_only"),
+            "audio_only": s.get("audio_only"), "ice_transport": s.get("ice_transport"),
             "audio_frames": r.get("audio_frames", 0), "audio_concealed": r.get("audio_concealed", 0),
             "audio_fec": r.get("audio_fec", 0), "video_frames": r.get("video_frames", 0),
             "video_lost": r.get("video_lost", 0), "packets_received": s.get("packets_received", 0),
@@ -147,7 +148,10 @@ def measure(samples, flaps_ms=(), tail=()):
            "fps": d("video_frames") / span_s,
            "video_lost_per_s": d("video_lost") / span_s, "packets_per_s": d("packets_received") / span_s, "width": max(set(widths), key=widths.count),
            "rtt_ms": rtts[len(rtts) // 2] if rtts else None, "reconnects": d("reconnects"),
-           "back_s": [tp.time_back(samples, up_ms, hold=6) for up_ms in flaps_ms]}
+           "back_s": [tp.time_back(samples, up_ms, hold=6) for up_ms in flaps_ms],
+           "transports": sorted({s["ice_transport"] for s in window if s.get("ice_transport")}),
+           "late_polls": sum(1 for a, b in zip(window, window[1:]) if b["t"] - a["t"] > LATE_POLL_MS),
+           "load": os.getloadavg()[0]}
     return fig
 
 
@@ -224,11 +228,20 @@ def check_targets(profile, fig):
     # buffers follow it, or no resent packet is in time (it once had none all session in one join in five).
     mcutest.expect(fig["rtt_ms"] is not None, f"{profile}: the agent measured its RTT (the mcu's reports about "
                    f"its streams answer its SRs)")
+    # The media ran over UDP: with ICE-TCP gathered too, libnice once nominated the TCP pair in about one
+    # join in ten on rural-3g; TCP cannot carry the call there (a 5-6 s queue, the agent fell to audio
+    # only). The agent now gathers TCP only after a failed join; bad allows one such re-join (JOIN_MAX_S).
+    if profile != "bad":
+        mcutest.expect(fig["transports"] == ["udp"], f"{profile}: the agent's media ran over ICE UDP: {fig['transports']}")
     if profile != "flappy":   # (a flap stops everything for its 10 s)
         mcutest.expect(fig["audio_frames"] >= 40 * fig["span_s"],
                        f"{profile}: the agent played audio all along ({fig['audio_frames']} frames in "
                        f"{fig['span_s']:.0f} s; 50 a second)")
-    tp.issue_targets(profile, fig, KNOWN_MISSES)
+    starved = fig["late_polls"] >= STARVED_POLLS
+    if starved:
+        print(f"{profile}: the agent was starved: {fig['late_polls']} status polls over {LATE_POLL_MS} ms apart "
+              f"(load {fig['load']:.1f})")
+    tp.issue_targets(profile, fig, KNOWN_MISSES_WHEN_STARVED if starved else {})
 
 
 def table(results):
