@@ -1,6 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * McuPeer: ICE (libnice), DTLS-SRTP (dtls.c, srtp.c) and demultiplexing for one site.
+ * McuPeer: ICE (libnice, or ICE-lite on a room's shared port), DTLS-SRTP (dtls.c, srtp.c) and
+ * demultiplexing for one site.
+ *
+ * ICE-lite (server role with config.ice_port, the mcu's default): no libnice agent. The room's
+ * McuIcePort answers the site's checks with this peer's credentials and hands over what comes
+ * from the addresses that passed; the candidates are the port's; the site's agent nominates and
+ * the peer sends to the address it nominated (before any nomination: the last that checked), over
+ * the port's UDP socket or its ICE-TCP connection. A site nothing came from for the port's
+ * silence limit is DISCONNECTED until something comes again. The rest of this comment describes
+ * the libnice agent, which the client role (load generator) and [ice] lite = false use.
  *
  * ICE: a full RFC 8445 agent with trickle, one stream with one component (BUNDLE + rtcp-mux);
  * controlled in the server role, controlling (regular nomination) in the client role. Host
@@ -62,7 +71,6 @@ struct _McuPeer {
   guint stream_id;
   gboolean lite;          /* ICE-lite on config.ice_port (server role) */
   McuIcePortEntry *lite_entry; /* our credentials on the port; NULL once shut down */
-  char *remote_ufrag;     /* lite: for stats and restarts */
   GPtrArray *remote_candidates; /* lite: NiceCandidate*, to name the type of a checking address */
   gboolean nominated;     /* lite: the selected address came with USE-CANDIDATE */
   guint64 lite_tcp;       /* lite: the port's ICE-TCP connection in use; 0 = UDP */
@@ -1027,7 +1035,6 @@ peer_clear (gpointer data)
   shut_down (peer);
   g_clear_pointer (&peer->lite_entry, mcu_ice_port_remove); /* a peer that never opened */
   g_clear_pointer (&peer->remote_candidates, g_ptr_array_unref);
-  g_free (peer->remote_ufrag);
   if (peer->agent != NULL) {
     g_signal_handlers_disconnect_by_data (peer->agent, peer);
     g_object_unref (peer->agent);
@@ -1158,9 +1165,7 @@ set_remote_credentials (McuPeer *peer, const char *ufrag, const char *pwd, GErro
                  "ICE ufrag must be 4-256 and pwd 22-256 characters of [A-Za-z0-9+/]");
     return FALSE;
   }
-  if (peer->lite) {  /* a lite agent sends no checks: the remote password is not needed */
-    g_free (peer->remote_ufrag);
-    peer->remote_ufrag = g_strdup (ufrag);
+  if (peer->lite) {  /* a lite agent sends no checks: the remote credentials are not needed */
     if (peer->ice_state == NICE_COMPONENT_STATE_DISCONNECTED)
       peer->ice_state = NICE_COMPONENT_STATE_CONNECTING;
     return TRUE;

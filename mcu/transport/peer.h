@@ -98,7 +98,7 @@ typedef struct {
   guint64 replayed;               /* rejected by the SRTP replay window */
   guint64 malformed;              /* too short/long, undemuxable first byte, bad DTLS framing */
   guint64 not_ready;              /* SRTP arrived before DTLS finished */
-  guint64 stun_in;                /* STUN that libnice passed up (it answers real checks itself) */
+  guint64 stun_in;                /* STUN that libnice passed up (it answers real checks itself); lite: checks answered */
   guint64 dtls_in, dtls_out;      /* DTLS datagrams */
   guint64 send_failures;          /* protect or socket send failed */
   guint64 direct_packets;         /* sent on the selected UDP pair's socket past libnice */
