@@ -29,11 +29,16 @@ Targets asserted (the issue's): at `bad` at most 5 % of audio frames concealed; 
 frozen at most 1 s a minute; media flowing again within 5 s after every flap; and the join within
 JOIN_MAX_S (generous: a join that really broke still fails).
 
-    test_profiles_agent.py [PROFILE...]    (default: rural-3g bad flappy)
+And "udp-blocked" (no Chromium): a site whose network drops all UDP. The agent's first join (UDP alone,
+see bridge-agent/reconnect.h) fails at ICE; the next gathers ICE-TCP, and media must flow over TCP
+within UDP_BLOCKED_MAX_S of the agent's start.
+
+    test_profiles_agent.py [PROFILE...]    (default: rural-3g bad flappy udp-blocked)
 
 Prints a table (one row per profile). Skips (77) without network namespaces or netimpair-delay."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -259,8 +264,47 @@ def table(results):
     return "\n".join(lines)
 
 
+# Agent start → media over ICE-TCP with UDP dropped (s): measured 15.6 s (2026-11-25: the UDP-only join's
+# ICE gave up after ~10 s, the re-join with TCP had media 5 s later).
+UDP_BLOCKED_MAX_S = 40
+
+
+def udp_blocked(config):
+    """The agent on a link that drops every UDP packet both ways (netdev ingress on each end, as a
+    firewall would); returns (seconds from its start to media both ways, its ICE transport)."""
+    with netns.Site("udpbl") as site:
+        site.apply_profile("good")
+        table = f"{site.ns}udp"
+        where = (([], site.host_if), (["ip", "netns", "exec", site.ns], site.site_if))
+        try:
+            for prefix, dev in where:
+                subprocess.run(prefix + ["nft", "-f", "-"], check=True, text=True, capture_output=True, timeout=30,
+                               input=f"table netdev {table} {{\n  chain drop_udp {{ type filter hook ingress device "
+                                     f"\"{dev}\" priority -10; policy accept;\n    meta l4proto udp drop\n  }}\n}}\n")
+            with mcutest.Mcu(args=["--http", f"{site.host_ip}:0"], config=config) as mcu:
+                started = time.monotonic()
+                with agenttest.Agent(["--server", mcu.url, "--room", "meet", "--token", f"{AGENT_TOKEN}-good",
+                                      "--source", "test", "--headless"], netns=site.ns) as agent:
+                    agent.wait_for("media both ways with UDP dropped", lambda st: st.get("state") == "connected",
+                                   UDP_BLOCKED_MAX_S + 20)
+                    took = time.monotonic() - started
+                    s = agent.status()
+                    frames = (s.get("recv") or {}).get("video_frames", 0)
+                    agent.wait_for("video frames arriving over the TCP pair",
+                                   lambda st: (st.get("recv") or {}).get("video_frames", 0) >= frames + 10, 15)
+                    for line in agent.log_text().splitlines():
+                        if "→" in line or "media over" in line:
+                            print(f"agent: {line}")
+                    mcutest.expect(agent.stop() == 0, "the agent exits cleanly")
+                mcutest.expect(mcu.stop() == 0, "clean stop")
+        finally:
+            for prefix, _ in where:
+                subprocess.run(prefix + ["nft", "delete", "table", "netdev", table], capture_output=True, timeout=30)
+    return took, s.get("ice_transport")
+
+
 def main():
-    profiles = sys.argv[1:] or ["rural-3g", "bad", "flappy"]
+    profiles = sys.argv[1:] or ["rural-3g", "bad", "flappy", "udp-blocked"]
     if not os.access(netns.delay_helper(), os.X_OK):
         print(f"SKIP: {netns.delay_helper()} is not built (needs libnetfilter_queue)")
         sys.exit(netns.SKIP)
@@ -271,6 +315,14 @@ def main():
         config.flush()
         try:
             for profile in profiles:
+                if profile == "udp-blocked":
+                    took, transport = udp_blocked(config.name)
+                    print(f"udp-blocked: media both ways after {took:.1f} s, over ICE {transport}", flush=True)
+                    if transport != "tcp" or took > UDP_BLOCKED_MAX_S:
+                        print(f"FAIL: udp-blocked: media over ICE-TCP within {UDP_BLOCKED_MAX_S} s of the agent's "
+                              f"start: {took:.1f} s over {transport}")
+                        failures.append(profile)
+                    continue
                 good, fig = scenario(profile, config.name)
                 results[profile] = (good, fig)
                 print(f"{profile}: agent {json.dumps(fig)}\n{profile}: reference {json.dumps(good)}", flush=True)
