@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * McuIcePort: ICE-lite on one UDP port shared by a room's sites (see ice-port.h).
+ * McuIcePort: ICE-lite on one port shared by a room's sites (see ice-port.h).
  *
  * Why: with a full agent per site (libnice) every site has its own socket, and the room thread
  * pays per packet for libnice's read loop (a recvmsg that returns the packet, another that says
@@ -12,8 +12,13 @@
  * load generator) are controlling and choose the pair. A site's address is learnt from a binding
  * request that names one of our ufrags and carries a MESSAGE-INTEGRITY made with its password;
  * only then are that address's other datagrams handed to the site. A check with USE-CANDIDATE is
- * the site's choice. Nothing is sent to an address that did not pass a check (the peer sends only
- * to addresses on_check gave it), so the port cannot be used to flood a third party.
+ * the site's choice. Media goes only to addresses that passed a check (the peer sends only to
+ * addresses on_check gave it); a bad check gets one error response no larger than itself, so the
+ * port cannot be used to flood a third party.
+ *
+ * ICE-TCP (with tcp): a listening socket on the same port number per address; a connection is
+ * tied to a site by a valid check on it, like an address, and carries RFC 4571 frames both ways.
+ * Writes the kernel cannot take at once queue up to TCP_OUT_MAX, then whole packets are dropped.
  *
  * Silence: a timer each second looks for sites nothing came from for silent_ms (browsers send a
  * consent check every ~5 s, media flows far more often) and reports them once.
@@ -135,6 +140,15 @@ static const uint16_t known_attributes[] = {
   STUN_ATTRIBUTE_USE_CANDIDATE, STUN_ATTRIBUTE_ICE_CONTROLLED, STUN_ATTRIBUTE_ICE_CONTROLLING,
   STUN_ATTRIBUTE_NOMINATION, 0
 };
+
+static void
+drop_source (GSource **source)
+{
+  if (*source != NULL) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
 
 /* ---- addresses ---- */
 
@@ -494,10 +508,7 @@ conn_free (gpointer data)
     if (g_hash_table_lookup_extended (conn->port->by_address, &key, &old_key, &owner) && owner == conn->entry)
       forget_address (conn->entry, old_key);
   }
-  if (conn->source != NULL) {
-    g_source_destroy (conn->source);
-    g_source_unref (conn->source);
-  }
+  drop_source (&conn->source);
   close (conn->fd);
   g_byte_array_unref (conn->out);
   g_free (conn);
@@ -733,10 +744,7 @@ close_socket (gpointer data)
 {
   PortSocket *s = data;
 
-  if (s->source != NULL) {
-    g_source_destroy (s->source);
-    g_source_unref (s->source);
-  }
+  drop_source (&s->source);
   if (s->fd >= 0)
     close (s->fd);
   g_free (s);
@@ -911,10 +919,7 @@ port_clear (gpointer data)
 {
   McuIcePort *port = data;
 
-  if (port->silence_timer != NULL) {
-    g_source_destroy (port->silence_timer);
-    g_source_unref (port->silence_timer);
-  }
+  drop_source (&port->silence_timer);
   g_hash_table_unref (port->conns);     /* before the tables their entries' addresses are in */
   g_ptr_array_unref (port->listeners);
   g_ptr_array_unref (port->sockets);
@@ -941,7 +946,8 @@ mcu_ice_port_new (GMainContext *context, const char *const *addresses, guint por
   port->silent_ms = MAX (silent_ms, 1000);
   port->tie_breaker = ((guint64) g_random_int () << 32) | g_random_int ();
   stun_agent_init (&port->stun, known_attributes, STUN_COMPATIBILITY_RFC5389,
-                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT |
+                       STUN_AGENT_USAGE_NO_INDICATION_AUTH);  /* keepalives carry no credentials */
   if (port_max != 0 && port_min > port_max) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "UDP port range %u-%u is empty", port_min,
                  port_max);

@@ -1041,6 +1041,18 @@ test_lite_stun (Fixture *f, gconstpointer data)
   mcu_ice_port_get_stats (f->port, &after);
   g_assert_cmpuint (after.checks - before.checks, ==, 1);
 
+  /* A keepalive (binding indication, no credentials) is taken quietly: no answer, nothing counted. */
+  StunAgent agent;
+  StunMessage msg;
+  static const uint16_t fingerprint_only[] = { STUN_ATTRIBUTE_FINGERPRINT, 0 };
+  stun_agent_init (&agent, fingerprint_only, STUN_COMPATIBILITY_RFC5389, STUN_AGENT_USAGE_USE_FINGERPRINT);
+  g_assert_true (stun_agent_init_indication (&agent, &msg, buf, sizeof buf, STUN_BINDING));
+  len = stun_agent_finish_message (&agent, &msg, NULL, 0);
+  g_assert_cmpint (check_answer (f, socket, port, buf, len), ==, -1);
+  mcu_ice_port_get_stats (f->port, &before);
+  g_assert_cmpuint (before.unauthorized, ==, after.unauthorized);
+  g_assert_cmpuint (before.bad_stun, ==, after.bad_stun);
+
   /* The site's own pair (it was nominated) is still the one in use. */
   send_burst (&f->server, 700, 5);
   Counts at_client = { &f->client, 5, 1 };
