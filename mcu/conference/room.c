@@ -14,14 +14,14 @@
 
 #include <string.h>
 
-/* [ice] lite: a site nothing came from for this long is reported DISCONNECTED (its session's media
- * timeout decides when it is gone); browsers send a consent check every ~5 s. */
-#define ROOM_SILENT_MS 30000
-
 #include "conference/echo.h"
 #include "conference/mix.h"
 #include "conference/room-error.h"
 #include "conference/site.h"
+
+/* [ice] lite: a site nothing came from for this long is reported DISCONNECTED (its session's media
+ * timeout decides when it is gone); browsers send a consent check every ~5 s. */
+#define ROOM_SILENT_MS 30000
 
 /* A media-thread post's way back to its room: the room clears @room when it goes, on the control
  * thread, where the posts are also handled. */

@@ -132,7 +132,7 @@ struct _McuIcePort {
 };
 
 /* The STUN attributes a binding request may carry that we understand (others of the
- * comprehension-required range get a 420). The same set libnice's own agent knows. */
+ * comprehension-required range get a 420): those of an ICE binding request (RFC 8445 §7.1). */
 static const uint16_t known_attributes[] = {
   STUN_ATTRIBUTE_USERNAME, STUN_ATTRIBUTE_MESSAGE_INTEGRITY, STUN_ATTRIBUTE_ERROR_CODE,
   STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS, STUN_ATTRIBUTE_MAPPED_ADDRESS,
@@ -382,6 +382,14 @@ handle_stun (PortSocket *s, TcpConn *conn, guint8 *data, gsize len, const struct
 
 /* ---- receive path ---- */
 
+gint64
+mcu_ice_stamp_to_monotonic (const struct timespec *stamp, gint64 now_us, const struct timespec *real)
+{
+  gint64 age = (gint64) (real->tv_sec - stamp->tv_sec) * G_USEC_PER_SEC + (real->tv_nsec - stamp->tv_nsec) / 1000;
+
+  return age >= 0 && age < MAX_ARRIVAL_AGE_US ? now_us - age : now_us;
+}
+
 /* The kernel's receive time of message @i on the monotonic clock; @now_us/@real: read once per
  * batch. */
 static gint64
@@ -392,12 +400,9 @@ arrival_of (McuIcePort *port, guint i, gint64 now_us, const struct timespec *rea
   for (struct cmsghdr *c = CMSG_FIRSTHDR (hdr); c != NULL; c = CMSG_NXTHDR (hdr, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
       struct timespec stamp;
-      gint64 age;
 
       memcpy (&stamp, CMSG_DATA (c), sizeof stamp);
-      age = (gint64) (real->tv_sec - stamp.tv_sec) * G_USEC_PER_SEC + (real->tv_nsec - stamp.tv_nsec) / 1000;
-      /* Older than that, or from the future: a clock step. */
-      return age >= 0 && age < MAX_ARRIVAL_AGE_US ? now_us - age : now_us;
+      return mcu_ice_stamp_to_monotonic (&stamp, now_us, real);
     }
   }
   return now_us;

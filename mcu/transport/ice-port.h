@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <sys/socket.h>
+#include <time.h>
 
 G_BEGIN_DECLS
 
@@ -65,6 +66,10 @@ guint mcu_ice_port_get_port (McuIcePort *port);
  * (1:1 NAT, may be NULL) one more on that address and the same port. (transfer full) */
 char **mcu_ice_port_get_candidates (McuIcePort *port, const char *public_address);
 gboolean mcu_ice_port_has_tcp (McuIcePort *port);
+/* A kernel receive stamp (@stamp, CLOCK_REALTIME, from SO_TIMESTAMPNS or SIOCGSTAMPNS) on the
+ * monotonic clock, given the two clocks read together (@now_us, @real); @now_us when the stamp is
+ * older than 500 ms or in the future (a clock step, a packet from before a pair change). Any thread. */
+gint64 mcu_ice_stamp_to_monotonic (const struct timespec *stamp, gint64 now_us, const struct timespec *real);
 /* Sends @data as one RFC 4571 frame on ICE-TCP connection @connection (from on_check). Returns
  * @len, -ENOTCONN when the connection is gone, -ENOBUFS when its queue is full. */
 int mcu_ice_port_send_tcp (McuIcePort *port, guint64 connection, const guint8 *data, gsize len);

@@ -54,7 +54,6 @@
 #define DEFAULT_STUN_PORT 3478
 #define DEFAULT_DTLS_TIMEOUT_MS 10000
 #define BUFFER_SIZE (MCU_PEER_MAX_PACKET + MCU_SRTP_TRAILER_SPACE)
-#define MAX_ARRIVAL_AGE_US (500 * 1000)
 #define MAX_SOURCE_SCAN 4096u  /* source ids looked at by let_socket_sources_recurse, at most */
 #define MAX_REMOTE_CANDIDATES 32u /* lite: remote candidates kept to name the selected address's type */
 #define ICE_MAX_RETRANSMISSIONS 4u   /* copies of each connectivity check (libnice: 3), see configure_agent */
@@ -158,6 +157,12 @@ is_final (McuPeerState state)
   return state == MCU_PEER_STATE_FAILED || state == MCU_PEER_STATE_CLOSED;
 }
 
+static gboolean
+ice_is_connected (const McuPeer *peer)
+{
+  return peer->ice_state == NICE_COMPONENT_STATE_CONNECTED || peer->ice_state == NICE_COMPONENT_STATE_READY;
+}
+
 static void
 set_state (McuPeer *peer, McuPeerState state, const char *reason)
 {
@@ -205,9 +210,7 @@ static int
 send_datagram (McuPeer *peer, const guint8 *data, gsize len)
 {
   if (peer->lite_tcp != 0) {
-    gboolean connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
-                         peer->ice_state == NICE_COMPONENT_STATE_READY;
-    return connected && !peer->closed
+    return ice_is_connected (peer) && !peer->closed
                ? mcu_ice_port_send_tcp (peer->config.ice_port, peer->lite_tcp, data, len)
                : -ENOTCONN;
   }
@@ -305,10 +308,8 @@ dtls_deadline_fired (gpointer data)
   McuPeer *peer = mcu_peer_ref (data);
   g_autofree char *reason = g_strdup_printf ("DTLS did not finish within %u ms (%s)",
                                              peer->config.dtls_timeout_ms,
-                                             peer->ice_state == NICE_COMPONENT_STATE_READY ||
-                                                     peer->ice_state == NICE_COMPONENT_STATE_CONNECTED
-                                                 ? "ICE was connected"
-                                                 : "ICE never connected");
+                                             ice_is_connected (peer) ? "ICE was connected"
+                                                                     : "ICE never connected");
 
   g_clear_pointer (&peer->dtls_deadline, g_source_unref);
   if (mcu_dtls_get_state (peer->dtls) != MCU_DTLS_STATE_CONNECTED)
@@ -382,7 +383,7 @@ receive_dtls (McuPeer *peer, const guint8 *data, gsize len)
 static gint64
 arrival_time (McuPeer *peer)
 {
-  gint64 now = g_get_monotonic_time (), age, stamp_ns;
+  gint64 now = g_get_monotonic_time (), stamp_ns;
   struct timespec stamp, real;
 
   if (peer->selected_fd < 0 || ioctl (peer->selected_fd, SIOCGSTAMPNS, &stamp) < 0 ||
@@ -393,9 +394,7 @@ arrival_time (McuPeer *peer)
   if (stamp_ns == peer->last_stamp_ns)
     return now;
   peer->last_stamp_ns = stamp_ns;
-  age = (gint64) (real.tv_sec - stamp.tv_sec) * G_USEC_PER_SEC + (real.tv_nsec - stamp.tv_nsec) / 1000;
-  /* Older than that: a clock step, or a packet from before a pair change. */
-  return age >= 0 && age < MAX_ARRIVAL_AGE_US ? now - age : now;
+  return mcu_ice_stamp_to_monotonic (&stamp, now, &real);
 }
 
 gint64
@@ -605,10 +604,7 @@ let_socket_sources_recurse (McuPeer *peer)
 static void
 update_direct_send (McuPeer *peer)
 {
-  gboolean connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
-                       peer->ice_state == NICE_COMPONENT_STATE_READY;
-
-  if (connected && !peer->closed && peer->selected_remote_len > 0)
+  if (ice_is_connected (peer) && !peer->closed && peer->selected_remote_len > 0)
     mcu_udp_batch_set_target (peer->udp, peer->selected_fd, (struct sockaddr *) &peer->selected_remote,
                               peer->selected_remote_len);
   else
@@ -733,6 +729,14 @@ lite_select (McuPeer *peer, int fd, guint64 connection, const struct sockaddr *f
   peer->stats.transport = connection == 0 ? "udp" : "tcp";
 }
 
+/* ICE-lite has no checks of its own: connected once the site's checks pass, ready once it nominated. */
+static void
+lite_mark_connected (McuPeer *peer)
+{
+  peer->ice_state = peer->nominated ? NICE_COMPONENT_STATE_READY : NICE_COMPONENT_STATE_CONNECTED;
+  update_direct_send (peer);
+}
+
 /* A check passed (the port answered it). The site's agent chooses: its USE-CANDIDATE address is
  * ours until it nominates another; before any nomination the last address that checked is used,
  * so the DTLS handshake can start. */
@@ -741,8 +745,7 @@ lite_on_check (gpointer owner, int fd, guint64 connection, const struct sockaddr
                gboolean nominated)
 {
   McuPeer *peer = owner;
-  gboolean was_connected = peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
-                           peer->ice_state == NICE_COMPONENT_STATE_READY;
+  gboolean was_connected = ice_is_connected (peer);
 
   if (peer->closed)
     return;
@@ -752,8 +755,7 @@ lite_on_check (gpointer owner, int fd, guint64 connection, const struct sockaddr
     lite_select (peer, fd, connection, from, from_len);
     peer->nominated = peer->nominated || nominated;
   }
-  peer->ice_state = peer->nominated ? NICE_COMPONENT_STATE_READY : NICE_COMPONENT_STATE_CONNECTED;
-  update_direct_send (peer);
+  lite_mark_connected (peer);
   if (!was_connected) {
     g_debug ("peer %p: ICE-lite %s from %s", (void *) peer, mcu_ice_component_state_name (peer->ice_state),
              peer->stats.remote_address);
@@ -769,8 +771,7 @@ lite_on_packet (gpointer owner, guint8 *data, gsize len, gint64 arrival_us)
 
   /* Media again after a silence: the site is back on the address it had. */
   if (G_UNLIKELY (peer->ice_state == NICE_COMPONENT_STATE_FAILED) && !peer->closed) {
-    peer->ice_state = peer->nominated ? NICE_COMPONENT_STATE_READY : NICE_COMPONENT_STATE_CONNECTED;
-    update_direct_send (peer);
+    lite_mark_connected (peer);
     ice_connected (peer);
   }
   peer->arrival_us = arrival_us;
