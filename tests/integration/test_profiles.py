@@ -265,6 +265,11 @@ def scenario(profile, config):
 # (2026-11-25, later: the per-receiver ladder — RTT, smoothed loss, stale reports — with all tiers on one
 # RTP time line, and speech as the test signal, met both former entries: bad/concealed, rural-3g/frozen.)
 KNOWN_MISSES = {
+    # 2026-11-25, sixth session: 2 of 7 runs missed (6.9 and 4.6 s a minute, both inside full test runs;
+    # 5 at 0.0). Both times the ladder moved the browser down a tier on a burst of loss and back up within
+    # ~10-16 s (up-clean with 7 % in the last report), and the new tier's key frame crossed the 600 kbit/s
+    # link late. Issue 10 stays open for it.
+    "rural-3g/frozen": "the ladder's move back up on rural-3g froze the browser's video 3 s in 2 of 7 runs",
 }
 
 
